@@ -1,0 +1,65 @@
+/* bus.h — the board the CPU sees: guest RAM, the firmware ROM, port I/O and MMIO dispatch, the interrupt line.
+ * Every device registers its ports/regions here with the same callback shape (opaque pointer first).
+ * Invariants: RAM is one host buffer [0, ram_size); addresses not claimed by RAM, ROM or a region read as all ones
+ * and ignore writes (logged once per address); port accesses never reach a device outside its registered range.
+ * Left out: the devices themselves (one file each in devices/), PCI (its own file). */
+#ifndef PCJIT_BUS_H
+#define PCJIT_BUS_H
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef uint32_t (*BusReadFn)(void *opaque, uint32_t addr, int size);
+typedef void (*BusWriteFn)(void *opaque, uint32_t addr, uint32_t val, int size);
+
+typedef struct BusRegion {
+    uint32_t base, size;
+    BusReadFn read;
+    BusWriteFn write;
+    void *opaque;
+    const char *name;
+} BusRegion;
+
+enum { BUS_MAX_PORT_REGIONS = 128, BUS_MAX_MMIO = 32 };
+
+typedef struct Machine {
+    struct CpuState *cpu;
+    uint8_t *ram;
+    uint32_t ram_size;
+    const uint8_t *rom;          /* firmware image, mapped at 4 GiB - rom_size (read-only) */
+    uint32_t rom_size;
+    BusRegion ports[BUS_MAX_PORT_REGIONS];
+    int nports;
+    uint8_t port_map[65536];     /* port -> index+1 in ports[], 0 = unassigned */
+    BusRegion mmio[BUS_MAX_MMIO];
+    int nmmio;
+    /* interrupt controller hook: returns the vector of the highest pending interrupt and acknowledges it */
+    int (*intr_ack)(void *opaque);
+    void *intr_opaque;
+    /* machine-level requests raised by devices or the CPU */
+    bool exit_requested;         /* stop the run loop (isa-debug-exit, power off) */
+    int exit_code;
+    bool reset_requested;        /* triple fault or reset line */
+    bool reset_on_triple_fault;  /* else a triple fault stops the machine (shutdown) */
+    FILE *debugcon;              /* port 0xE9 output, or NULL */
+    uint64_t io_accesses, mmio_accesses; /* counters for -stats */
+} Machine;
+
+void bus_init(Machine *m, uint32_t ram_size);
+void bus_free(Machine *m);
+int bus_register_io(Machine *m, uint32_t port, uint32_t count, BusReadFn rd, BusWriteFn wr, void *opaque,
+                    const char *name);
+int bus_register_mmio(Machine *m, uint32_t base, uint32_t size, BusReadFn rd, BusWriteFn wr, void *opaque,
+                      const char *name);
+uint32_t bus_io_read(Machine *m, uint32_t port, int size);
+void bus_io_write(Machine *m, uint32_t port, uint32_t val, int size);
+/* Physical memory: RAM, ROM, MMIO. size 1, 2 or 4; may straddle nothing (callers split at page boundaries). */
+uint32_t bus_phys_read(Machine *m, uint32_t pa, int size);
+void bus_phys_write(Machine *m, uint32_t pa, uint32_t val, int size);
+/* Host pointer for a RAM or ROM physical page, or NULL for MMIO/unassigned. writable tells whether stores may go
+ * straight to it (RAM: yes; ROM: no). */
+uint8_t *bus_phys_ptr(Machine *m, uint32_t pa, bool *writable);
+/* Raise/lower the CPU's INTR line (level); the CPU calls intr_ack when it accepts it. */
+void bus_set_intr(Machine *m, bool level);
+
+#endif

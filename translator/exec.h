@@ -1,0 +1,81 @@
+/* exec.h — running the guest: the execution loop, the translation-block cache, the engine choice, statistics.
+ * Invariants: TBs are keyed by (physical eip, CS base, hflags & HF_TB_KEY_MASK); a write to a physical page that
+ * holds TBs invalidates them before the write can be executed; exceptions and interrupts are delivered only
+ * between guest instructions, with precise state.
+ * Left out: the engines themselves (interp.c, backend-*), the devices. */
+#ifndef PCJIT_EXEC_H
+#define PCJIT_EXEC_H
+#include "cpu.h"
+#include "ir.h"
+
+typedef enum Accel { ACCEL_INTERP = 0, ACCEL_JIT = 1, ACCEL_LOCKSTEP = 2 } Accel;
+
+typedef struct TB {
+    uint32_t pc;            /* eip of the first instruction */
+    uint32_t cs_base;
+    uint32_t phys_pc;       /* physical address of the first byte */
+    uint32_t phys_page2;    /* physical page of the last byte if the block spans two pages, else ~0 */
+    uint32_t hflags;
+    uint32_t size;          /* guest bytes covered */
+    uint16_t ninsns, nops;
+    IrOp *ops;              /* optimised IR (owned) */
+    uint16_t *insn_op;      /* per guest instruction: first op index */
+    uint32_t *insn_eip;
+    uint8_t *insn_ccop;
+    struct TB *hash_next;   /* chain in the lookup hash */
+    struct TB *page_next[2];/* chain of TBs per physical page (for invalidation) */
+    struct TB *jmp_dest[2]; /* chained successors for GOTO_TB slots (NULL = not chained) */
+    uint32_t jmp_pc[2];     /* eip the slot jumps to (for chaining) */
+    bool invalid;
+    void *host_code;        /* JIT: entry point, or NULL */
+    uint64_t exec_count;
+} TB;
+
+typedef struct ExecStats {
+    uint64_t insns, tbs_translated, tb_lookups, tb_chained, tb_flushes, tb_invalidations;
+    uint64_t exceptions, interrupts, helper_calls, tlb_hits, tlb_misses;
+    double translate_seconds;
+} ExecStats;
+extern ExecStats exec_stats;
+
+/* Why cpu_exec returned. */
+typedef enum ExecStop {
+    STOP_LIMIT = 0,     /* max_insns reached (approximately: checked at block boundaries) */
+    STOP_HALT,          /* HLT with interrupts disabled and nothing pending, or HLT when stop_on_hlt */
+    STOP_EXIT,          /* machine->exit_requested */
+    STOP_SHUTDOWN,      /* triple fault without reset */
+    STOP_RESET,         /* reset requested (triple fault with reset, keyboard controller) */
+} ExecStop;
+
+typedef struct ExecOptions {
+    Accel accel;
+    bool stop_on_hlt;         /* return STOP_HALT at any HLT (test harnesses) */
+    uint64_t max_insns;       /* 0 = unlimited */
+    FILE *log;                /* -d output, or NULL */
+    unsigned log_mask;        /* LOG_* bits */
+} ExecOptions;
+enum { LOG_IN_ASM = 1, LOG_IR = 2, LOG_IR_OPT = 4, LOG_OUT_ASM = 8, LOG_EXEC = 16, LOG_INT = 32, LOG_UNIMP = 64 };
+
+int cpu_exec(CpuState *env, const ExecOptions *opt);
+/* Translation cache */
+void tb_cache_init(CpuState *env);
+void tb_cache_free(CpuState *env);
+void tb_flush_all(CpuState *env);
+/* Invalidate every TB overlapping physical [pa, pa+len). Returns true if any was invalidated. */
+bool tb_invalidate_phys(CpuState *env, uint32_t pa, uint32_t len);
+/* Does this physical page hold translated code? (the TLB uses it to route stores through the slow path) */
+bool tb_page_has_code(CpuState *env, uint32_t pa);
+/* Translate the block at the current CS:EIP (used by the exec loop and by tests). */
+TB *tb_translate(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
+/* After a fault inside tb at IR op index op_index: set EIP and cc_op as at the start of the faulting insn. */
+void tb_restore_state(CpuState *env, const TB *tb, uint32_t op_index);
+/* Run one TB in the interpreter; returns the exit: next TB to run if chained, else NULL (EIP in env). */
+TB *interp_run_tb(CpuState *env, TB *tb);
+void interp_init(void);
+
+/* Deliver an exception or interrupt now (real, protected, v8086 mode; gates, TSS stack switch, task gates,
+ * #DF/triple fault). is_int: software INT n (DPL check, pushes next eip); is_hw: external interrupt. */
+void cpu_do_interrupt(CpuState *env, int vector, bool is_int, int error, uint32_t next_eip, bool is_hw);
+void log_unimplemented_once(const char *what, uint32_t key);
+
+#endif
