@@ -139,7 +139,8 @@ typedef struct CpuState {
     bool shutdown;              /* triple fault with reset disabled */
     int exc_vector;             /* exception being raised: vector, error code (or -1) */
     int exc_error;
-    uint32_t exc_next_eip;      /* for INT n / INTO / INT3: eip after the instruction */
+    bool exc_is_int;            /* the exception is a software interrupt (INT n/INT3/INTO): DPL check, trap */
+    uint32_t exc_next_eip;      /* for INT n / INTO / INT3 and traps: eip after the instruction */
     int old_exception;          /* for #DF detection: the vector being delivered, or -1 */
     uint32_t cur_op;            /* interpreter: index of the IR op being run (for precise fault restore) */
     jmp_buf jmp_env;            /* longjmp target of cpu_raise_exception */
