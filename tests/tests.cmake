@@ -7,7 +7,7 @@ foreach(src ${UNIT_TESTS})
   add_executable(${name} ${src})
   target_link_libraries(${name} pcjit_core PkgConfig::CHECK)
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES TIMEOUT 600 ENVIRONMENT "SDL_VIDEODRIVER=dummy")
+  set_tests_properties(${name} PROPERTIES TIMEOUT 600 LABELS unit ENVIRONMENT "SDL_VIDEODRIVER=dummy")
 endforeach()
 
 # further test groups add themselves here (guest programs, conformance, differential)
