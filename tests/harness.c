@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
+#include "mmu.h"
 
 static const uint32_t REAL_DATA_FLAGS = DESC_P | DESC_S | DESC_W | DESC_A;              /* type 3: data RW */
 static const uint32_t REAL_CODE_FLAGS = DESC_P | DESC_S | DESC_CODE | DESC_R | DESC_A;  /* type B: code RX */
