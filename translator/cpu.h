@@ -141,6 +141,8 @@ typedef struct CpuState {
     int exc_error;
     bool exc_is_int;            /* the exception is a software interrupt (INT n/INT3/INTO): DPL check, trap */
     uint32_t exc_next_eip;      /* for INT n / INTO / INT3 and traps: eip after the instruction */
+    bool exc_is_trap;           /* trap-class exception (single step, INT1, data breakpoint): cpu_do_interrupt
+                                 * pushes exc_next_eip, no DPL check; it clears this flag (excp.c) */
     int old_exception;          /* for #DF detection: the vector being delivered, or -1 */
     uint32_t cur_op;            /* interpreter: index of the IR op being run (for precise fault restore) */
     jmp_buf jmp_env;            /* longjmp target of cpu_raise_exception */
