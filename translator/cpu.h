@@ -145,6 +145,8 @@ typedef struct CpuState {
                                  * pushes exc_next_eip, no DPL check; it clears this flag (excp.c) */
     int old_exception;          /* for #DF detection: the vector being delivered, or -1 */
     uint32_t cur_op;            /* interpreter: index of the IR op being run (for precise fault restore) */
+    uint32_t exit_reason;       /* why the last TB returned to the exec loop: IrExitReason (EXIT_TB imm) */
+    int32_t exit_slot;          /* GOTO_TB slot (0/1) the last TB left through, or -1 (EXIT_TB / no exit) */
     jmp_buf jmp_env;            /* longjmp target of cpu_raise_exception */
 
     TlbEntry tlb[MMU_NUM][TLB_SIZE];
