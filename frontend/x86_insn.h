@@ -73,6 +73,7 @@ typedef struct X86Insn {
     uint8_t ea_scale;   /* 1, 2, 4, 8 */
     bool has_mem;       /* the instruction has a ModRM memory operand or moffs */
     int32_t disp;
+    uint8_t datasize;   /* 1 for byte forms (opcode bit 0 clear: A4 vs A5, 88 vs 89...), else opsize */
     uint8_t nops;       /* explicit operands used in ops[] */
     X86Operand ops[3];
 } X86Insn;
