@@ -1,0 +1,344 @@
+/* helpers_string.c — runtime helpers for the string instructions MOVS CMPS STOS LODS SCAS INS OUTS, with and
+ * without REP/REPE/REPNE (SDM vol 2 4.3 "REP/REPE/REPZ/REPNE/REPNZ", vol 1 7.3.9; INS/OUTS: vol 1 19.5).
+ * Invariants:
+ *   - every iteration does all its memory and port accesses before it updates ESI/EDI/ECX in env->t, so a fault in
+ *     iteration k leaves the registers as after k-1 iterations, with EIP (stored by the translator's sync before
+ *     the call, HLP_RW_GLOBALS) on the instruction: the handler returns to it and the instruction resumes;
+ *   - the lazy flags of CMPS/SCAS are written only when the helper returns (a fault leaves the flags as before the
+ *     instruction; the resumed iteration recomputes them);
+ *   - a helper returns 1 when the instruction completed and 0 when it stopped early with ECX != 0 (env->
+ *     exit_request was set, or its iteration budget ran out): the translated code then leaves the block with EIP on
+ *     the instruction, so interrupts are taken between iterations as on hardware and no run blocks the exec loop.
+ *     At least one iteration is done per call, so a REP always makes progress;
+ *   - a zero count does nothing: no access, no I/O permission check, flags unchanged.
+ * Fast path: REP MOVS / REP STOS with DF=0 move up to a page at a time through host pointers when the pages are
+ * plain RAM without translated code (every segment, page and type check of the chunk's first element is done
+ * first, in the order the element loop would do them; the chunk is cut at the segment limit, the 64 KiB wrap of
+ * 16-bit addressing and both page ends). Everything else goes element by element through mmu_ld/mmu_st.
+ * Left out: the descriptor word is defined in helpers_string.h; I/O permission is io_check_permission (sys.h);
+ * data breakpoints (DR0-3) on the fast path are the MMU's business: XXX: a chunk does not report them. */
+#include <stdio.h>   /* exec.h uses FILE */
+#include <string.h>
+#include "helpers.h"
+#include "helpers_string.h"
+#include "mmu.h"
+#include "exec.h"
+#include "sys.h"
+#include "bus.h"
+
+/* Iterations one call may run before it returns to let the exec loop look at time and devices. */
+enum { STR_BUDGET = 1 << 16 };
+
+typedef struct StrCtx {
+    CpuState *env;
+    uint32_t desc;
+    int size;               /* 1, 2, 4 */
+    uint32_t vmask;         /* value mask of one element */
+    uint32_t amask;         /* 0xFFFF (16-bit addressing) or 0xFFFFFFFF */
+    int src_seg;
+    int aux_src, aux_dst;   /* IRM_* for mmu_ld/mmu_st */
+    int mmu_idx;
+    uint32_t delta;         /* +size or -size (mod 2^32) */
+    uint32_t slow_left;     /* elements to do one by one before trying the fast path again */
+    bool cc_valid;          /* CMPS/SCAS: cc_* hold the flags of the last completed iteration */
+    uint32_t cc_dst, cc_src, cc_src2;
+} StrCtx;
+
+static void str_init(StrCtx *c, CpuState *env, uint32_t desc)
+{
+    bool user = (env->hflags & HF_CPL_MASK) == 3;
+    memset(c, 0, sizeof(*c));
+    c->env = env;
+    c->desc = desc;
+    c->size = desc & STR_SIZE_MASK;
+    c->vmask = c->size == 4 ? 0xffffffffu : (1u << (8 * c->size)) - 1;
+    c->amask = (desc & STR_A32) ? 0xffffffffu : 0xffffu;
+    c->src_seg = (desc & STR_SEG_MASK) >> STR_SEG_SHIFT;
+    if (c->src_seg > SEG_GS)
+        c->src_seg = SEG_DS;
+    c->mmu_idx = user ? MMU_USER : MMU_KERNEL;
+    c->aux_src = c->src_seg | IRM_CHECK | (user ? IRM_USER : 0);
+    c->aux_dst = SEG_ES | IRM_CHECK | (user ? IRM_USER : 0);
+    c->delta = (env->t[G_EFLAGS] & F_DF) ? 0u - (uint32_t)c->size : (uint32_t)c->size;
+}
+
+static inline uint32_t str_get(const StrCtx *c, int reg) { return c->env->t[reg] & c->amask; }
+
+static inline void str_put(StrCtx *c, int reg, uint32_t v)
+{
+    c->env->t[reg] = (c->env->t[reg] & ~c->amask) | (v & c->amask);
+}
+
+/* Flags of CMPS/SCAS: a - b as SUB sets them (SDM vol 2 CMPS). Returns true if a REPE/REPNE run stops here. */
+static bool str_set_sub(StrCtx *c, uint32_t a, uint32_t b)
+{
+    uint32_t r = (a - b) & c->vmask;
+    c->cc_valid = true;
+    c->cc_dst = r;
+    c->cc_src = b;
+    c->cc_src2 = a;
+    if (!(c->desc & STR_REP))
+        return false;
+    return (c->desc & STR_REPNE) ? r == 0 : r != 0;   /* REPNE stops on ZF=1, REPE on ZF=0 */
+}
+
+static void str_flush_cc(StrCtx *c)
+{
+    CpuState *env = c->env;
+    if (!c->cc_valid)
+        return;
+    env->t[G_CC_OP] = (c->size == 1 ? CC_OP_SUBB : c->size == 2 ? CC_OP_SUBW : CC_OP_SUBL);
+    env->t[G_CC_DST] = c->cc_dst;
+    env->t[G_CC_SRC] = c->cc_src;
+    env->t[G_CC_SRC2] = c->cc_src2;
+}
+
+/* ---- one iteration of each instruction: accesses first, then the index registers ---- */
+
+static bool movs_step(StrCtx *c)
+{
+    uint32_t si = str_get(c, G_ESI), di = str_get(c, G_EDI);
+    uint32_t v = mmu_ld(c->env, si, c->size, c->aux_src);
+    mmu_st(c->env, di, v, c->size, c->aux_dst);
+    str_put(c, G_ESI, si + c->delta);
+    str_put(c, G_EDI, di + c->delta);
+    return false;
+}
+
+static bool stos_step(StrCtx *c)
+{
+    uint32_t di = str_get(c, G_EDI);
+    mmu_st(c->env, di, c->env->t[G_EAX] & c->vmask, c->size, c->aux_dst);
+    str_put(c, G_EDI, di + c->delta);
+    return false;
+}
+
+static bool lods_step(StrCtx *c)
+{
+    uint32_t si = str_get(c, G_ESI);
+    uint32_t v = mmu_ld(c->env, si, c->size, c->aux_src);
+    c->env->t[G_EAX] = (c->env->t[G_EAX] & ~c->vmask) | v;
+    str_put(c, G_ESI, si + c->delta);
+    return false;
+}
+
+static bool cmps_step(StrCtx *c)
+{
+    uint32_t si = str_get(c, G_ESI), di = str_get(c, G_EDI);
+    uint32_t a = mmu_ld(c->env, si, c->size, c->aux_src);
+    uint32_t b = mmu_ld(c->env, di, c->size, c->aux_dst);
+    str_put(c, G_ESI, si + c->delta);
+    str_put(c, G_EDI, di + c->delta);
+    return str_set_sub(c, a, b);
+}
+
+static bool scas_step(StrCtx *c)
+{
+    uint32_t di = str_get(c, G_EDI);
+    uint32_t b = mmu_ld(c->env, di, c->size, c->aux_dst);
+    str_put(c, G_EDI, di + c->delta);
+    return str_set_sub(c, c->env->t[G_EAX] & c->vmask, b);
+}
+
+static uint32_t str_port_read(CpuState *env, uint32_t port, int size)
+{
+    return env->machine ? bus_io_read(env->machine, port, size) : (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1);
+}
+
+/* INS: the destination is checked (segment and page, for writing) before the port is read, so a fault does not
+ * lose a device read that has side effects (SDM vol 2 INS: the store is what faults). */
+static bool ins_step(StrCtx *c)
+{
+    CpuState *env = c->env;
+    uint32_t di = str_get(c, G_EDI);
+    seg_check_access(env, SEG_ES, di, c->size, true);
+    mmu_probe_write(env, env->seg[SEG_ES].base + di, c->size, c->mmu_idx);
+    uint32_t v = str_port_read(env, env->t[G_EDX] & 0xffff, c->size);
+    mmu_st(env, di, v, c->size, c->aux_dst);
+    str_put(c, G_EDI, di + c->delta);
+    return false;
+}
+
+static bool outs_step(StrCtx *c)
+{
+    CpuState *env = c->env;
+    uint32_t si = str_get(c, G_ESI);
+    uint32_t v = mmu_ld(env, si, c->size, c->aux_src);
+    if (env->machine)
+        bus_io_write(env->machine, env->t[G_EDX] & 0xffff, v, c->size);
+    str_put(c, G_ESI, si + c->delta);
+    return false;
+}
+
+/* ---- the fast path for ascending REP MOVS / REP STOS ---- */
+
+/* How many of the next n elements from offset off upwards lie inside seg's valid offsets, below the 64 KiB wrap
+ * of 16-bit addressing, and in the page of the first one. 0 if the first one is not entirely there. */
+static uint32_t str_fit(const StrCtx *c, int seg, uint32_t off, uint32_t n)
+{
+    const SegCache *s = &c->env->seg[seg];
+    uint64_t end = (uint64_t)s->hi + 1;
+    if (s->lo > s->hi || off < s->lo)
+        return 0;
+    if (c->amask == 0xffffu && end > 0x10000u)
+        end = 0x10000u;
+    uint32_t lin = s->base + off;
+    uint64_t page_end = (uint64_t)off + (TARGET_PAGE_SIZE - (lin & ~TARGET_PAGE_MASK));
+    if (page_end < end)
+        end = page_end;
+    if (end <= off)
+        return 0;
+    uint64_t fit = (end - off) / (uint32_t)c->size;
+    return fit < n ? (uint32_t)fit : n;
+}
+
+/* Host pointer for physical address pa when the fast path may use it: RAM or ROM to read; RAM without translated
+ * code to write (stores to code pages go through mmu_st, which invalidates the translations). */
+static uint8_t *str_host(CpuState *env, uint32_t pa, bool write)
+{
+    bool writable = false;
+    if (!env->machine)
+        return NULL;
+    uint8_t *p = bus_phys_ptr(env->machine, pa & TARGET_PAGE_MASK, &writable);
+    if (!p || (write && (!writable || tb_page_has_code(env, pa & TARGET_PAGE_MASK))))
+        return NULL;
+    return p + (pa & ~TARGET_PAGE_MASK);
+}
+
+/* Forward element copy of n elements: identical to the element loop even when the ranges overlap. */
+static void str_copy_forward(uint8_t *d, const uint8_t *s, uint32_t bytes, int size)
+{
+    uintptr_t du = (uintptr_t)d, su = (uintptr_t)s;
+    if (du <= su || du >= su + bytes) {
+        memmove(d, s, bytes);   /* no element reads a byte an earlier element wrote */
+        return;
+    }
+    /* destination just above the source: the element loop replicates the pattern, so must we */
+    for (uint32_t i = 0; i < bytes; i += (uint32_t)size)
+        memmove(d + i, s + i, (size_t)size);
+}
+
+static uint32_t movs_chunk(StrCtx *c, uint32_t cnt)
+{
+    CpuState *env = c->env;
+    if (c->delta != (uint32_t)c->size || cnt < 2)
+        return 0;
+    uint32_t si = str_get(c, G_ESI), di = str_get(c, G_EDI);
+    uint32_t n = str_fit(c, SEG_ES, di, str_fit(c, c->src_seg, si, cnt));
+    if (n < 2)
+        return 0;
+    /* the first element's checks, in the element loop's order: source segment, source page, then destination */
+    seg_check_access(env, c->src_seg, si, c->size, false);
+    uint32_t pa_s = mmu_translate(env, env->seg[c->src_seg].base + si, MMU_ACC_READ, c->mmu_idx);
+    seg_check_access(env, SEG_ES, di, c->size, true);
+    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_WRITE, c->mmu_idx);
+    const uint8_t *hs = str_host(env, pa_s, false);
+    uint8_t *hd = str_host(env, pa_d, true);
+    if (!hs || !hd) {
+        c->slow_left = n;   /* MMIO, ROM or code on these pages: element by element up to their end */
+        return 0;
+    }
+    str_copy_forward(hd, hs, n * (uint32_t)c->size, c->size);
+    str_put(c, G_ESI, si + n * (uint32_t)c->size);
+    str_put(c, G_EDI, di + n * (uint32_t)c->size);
+    return n;
+}
+
+static uint32_t stos_chunk(StrCtx *c, uint32_t cnt)
+{
+    CpuState *env = c->env;
+    if (c->delta != (uint32_t)c->size || cnt < 2)
+        return 0;
+    uint32_t di = str_get(c, G_EDI);
+    uint32_t n = str_fit(c, SEG_ES, di, cnt);
+    if (n < 2)
+        return 0;
+    seg_check_access(env, SEG_ES, di, c->size, true);
+    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_WRITE, c->mmu_idx);
+    uint8_t *hd = str_host(env, pa_d, true);
+    if (!hd) {
+        c->slow_left = n;
+        return 0;
+    }
+    uint32_t v = env->t[G_EAX] & c->vmask;
+    if (c->size == 1) {
+        memset(hd, (int)v, n);
+    } else {
+        uint8_t pat[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(hd + i * (uint32_t)c->size, pat, (size_t)c->size);   /* guest memory is little-endian */
+    }
+    str_put(c, G_EDI, di + n * (uint32_t)c->size);
+    return n;
+}
+
+/* ---- the REP driver ---- */
+
+typedef bool (*StrStepFn)(StrCtx *c);
+typedef uint32_t (*StrChunkFn)(StrCtx *c, uint32_t cnt);
+
+/* Runs iterations while the counter (CX or ECX) is nonzero. Returns 1 when the instruction is complete, 0 when it
+ * stopped early (see the file comment). */
+static uint32_t str_rep_run(StrCtx *c, StrStepFn step, StrChunkFn chunk)
+{
+    CpuState *env = c->env;
+    uint32_t budget = STR_BUDGET;
+    for (;;) {
+        uint32_t cnt = str_get(c, G_ECX);
+        if (cnt == 0)
+            return 1;
+        uint32_t n = (chunk && c->slow_left == 0) ? chunk(c, cnt) : 0;
+        bool stop = false;
+        if (n == 0) {
+            stop = step(c);
+            n = 1;
+            if (c->slow_left)
+                c->slow_left--;
+        }
+        str_put(c, G_ECX, cnt - n);
+        if (stop || cnt == n)
+            return 1;
+        budget = budget > n ? budget - n : 0;
+        if (budget == 0 || env->exit_request)
+            return 0;
+    }
+}
+
+static uint32_t str_run(CpuState *env, uint32_t desc, StrStepFn step, StrChunkFn chunk)
+{
+    StrCtx c;
+    str_init(&c, env, desc);
+    if (!(desc & STR_REP)) {
+        step(&c);
+        str_flush_cc(&c);
+        return 1;
+    }
+    uint32_t r = str_rep_run(&c, step, chunk);
+    str_flush_cc(&c);
+    return r;
+}
+
+uint32_t helper_string_movs(CpuState *env, uint32_t desc) { return str_run(env, desc, movs_step, movs_chunk); }
+uint32_t helper_string_stos(CpuState *env, uint32_t desc) { return str_run(env, desc, stos_step, stos_chunk); }
+uint32_t helper_string_lods(CpuState *env, uint32_t desc) { return str_run(env, desc, lods_step, NULL); }
+uint32_t helper_string_cmps(CpuState *env, uint32_t desc) { return str_run(env, desc, cmps_step, NULL); }
+uint32_t helper_string_scas(CpuState *env, uint32_t desc) { return str_run(env, desc, scas_step, NULL); }
+
+/* INS/OUTS: the I/O permission check (IOPL, then the TSS bitmap) precedes the first access; with REP and a zero
+ * count nothing is checked (the count test comes first, SDM vol 2 REP operation). */
+static uint32_t str_run_io(CpuState *env, uint32_t desc, StrStepFn step)
+{
+    StrCtx c;
+    str_init(&c, env, desc);
+    if ((desc & STR_REP) && str_get(&c, G_ECX) == 0)
+        return 1;
+    io_check_permission(env, env->t[G_EDX] & 0xffff, c.size);
+    if (!(desc & STR_REP)) {
+        step(&c);
+        return 1;
+    }
+    return str_rep_run(&c, step, NULL);
+}
+
+uint32_t helper_string_ins(CpuState *env, uint32_t desc) { return str_run_io(env, desc, ins_step); }
+uint32_t helper_string_outs(CpuState *env, uint32_t desc) { return str_run_io(env, desc, outs_step); }
