@@ -1,0 +1,52 @@
+# tests/guest/tests.cmake — the bare-metal guest test programs (tests/guest/*.asm, docs/guest-tests.md).
+# Each program is assembled by nasm into a 128 KiB firmware image and becomes two CTests:
+#   guest_<name>       under pcjit (-bios, interpreter), label "guest"
+#   guest_<name>_qemu  under qemu-system-i386 (when installed), labels "guest;qemu"
+# Where QEMU itself is wrong, GUEST_QEMU_KNOWN_FAIL_<name> lists the checks it fails; that QEMU test is WILL_FAIL
+# and run-guest.sh makes it "fail as expected" only if exactly those checks fail (anything else is a real failure).
+set(GUEST_DIR ${CMAKE_SOURCE_DIR}/tests/guest)
+set(GUEST_OUT ${CMAKE_BINARY_DIR}/guest)
+set(GUEST_PROGRAMS pm_basic paging rings v86 tasks exceptions strings_smc)
+find_program(QEMU_SYSTEM_I386 qemu-system-i386)
+
+# QEMU 7.2 TCG does not check segment limits or segment types on data accesses, nor the CS limit on near jumps,
+# nor the 64 KiB limit in real mode (SDM vol 3 3.4.5.1, 5.3, 20.1.1).
+set(GUEST_QEMU_KNOWN_FAIL_pm_basic
+  limit_dword_over_vec limit_dword_over_err limit_dword_over_eip limit_byte_over_vec limit_byte_over_eip
+  limit_store_over_vec limit_store_no_partial_write gran_over_vec gran_over_eip readonly_write_vec
+  readonly_write_err readonly_not_written code_write_vec code_write_eip expdown_below_vec expdown_below_err
+  expdown_below_eip expdown_above_64k_vec expdown_above_64k_eip cs_limit_jmp_vec cs_limit_jmp_eip
+  real_mode_limit_gp_count real_mode_limit_gp_ip)
+
+set(GUEST_BINS)
+foreach(p ${GUEST_PROGRAMS})
+  if(NOT EXISTS ${GUEST_DIR}/${p}.asm)
+    continue()
+  endif()
+  set(bin ${GUEST_OUT}/${p}.bin)
+  add_custom_command(OUTPUT ${bin}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${GUEST_OUT}
+    COMMAND ${NASM} -f bin -I ${GUEST_DIR}/ -o ${bin} ${GUEST_DIR}/${p}.asm
+    DEPENDS ${GUEST_DIR}/${p}.asm ${GUEST_DIR}/lib.inc
+    COMMENT "nasm ${p}.asm")
+  list(APPEND GUEST_BINS ${bin})
+  if(TARGET pcjit)
+    add_test(NAME guest_${p}
+      COMMAND sh ${GUEST_DIR}/run-guest.sh -- $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -debugcon stdio)
+    set_tests_properties(guest_${p} PROPERTIES TIMEOUT 60 LABELS guest)
+  endif()
+  if(QEMU_SYSTEM_I386)
+    set(known "${GUEST_QEMU_KNOWN_FAIL_${p}}")
+    set(qemu_cmd ${QEMU_SYSTEM_I386} -accel tcg -bios ${bin} -display none -nodefaults
+      -device isa-debug-exit,iobase=0xf4,iosize=4 -debugcon stdio -no-reboot -m 32)
+    if(known)
+      string(REPLACE ";" " " known_str "${known}")
+      add_test(NAME guest_${p}_qemu COMMAND sh ${GUEST_DIR}/run-guest.sh --known-fail "${known_str}" -- ${qemu_cmd})
+      set_tests_properties(guest_${p}_qemu PROPERTIES WILL_FAIL TRUE)
+    else()
+      add_test(NAME guest_${p}_qemu COMMAND sh ${GUEST_DIR}/run-guest.sh -- ${qemu_cmd})
+    endif()
+    set_tests_properties(guest_${p}_qemu PROPERTIES TIMEOUT 60 LABELS "guest;qemu")
+  endif()
+endforeach()
+add_custom_target(guest_programs ALL DEPENDS ${GUEST_BINS})
