@@ -48,6 +48,9 @@ void seg_load_pm(CpuState *env, int seg, uint32_t sel);
 void seg_load_cs(CpuState *env, uint32_t sel, uint32_t e1, uint32_t e2, int cpl);
 /* Check an SS selector/descriptor for a stack switch to privilege dpl: #TS(sel) / #SS(sel) (SDM vol 3 6.12.1). */
 void seg_check_new_ss(CpuState *env, uint32_t ss, int dpl, uint32_t *e1, uint32_t *e2, int vector_ts);
+/* Checks of the CS / SS popped by RETF and IRET (SDM vol 2 RET, IRET): #GP(sel), #NP / #SS(sel). */
+void far_check_return_cs(CpuState *env, uint32_t cs, uint32_t *e1, uint32_t *e2);
+void far_check_return_ss(CpuState *env, uint32_t ss, int rpl, uint32_t *e1, uint32_t *e2);
 /* After a return to an outer privilege level: null ES/DS/FS/GS that the new CPL may not use (SDM vol 2 RET). */
 void seg_null_inaccessible(CpuState *env);
 
@@ -72,6 +75,10 @@ enum { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
 /* Switch to the task whose TSS descriptor (sel, e1, e2) was already checked by the caller for type and presence.
  * next_eip: EIP saved in the old TSS. Faults in the new task's state are raised after the switch (SDM vol 3 7.3). */
 void task_switch(CpuState *env, uint32_t sel, uint32_t e1, uint32_t e2, int source, uint32_t next_eip);
+
+/* ---- control registers (sys_helpers.c) ---- */
+/* CR3 := val with the TLB flush it implies and (PAE) the PDPTE load (SDM vol 3 4.4.1). */
+void cpu_set_cr3(CpuState *env, uint32_t val);
 
 /* ---- interrupts (excp.c) ---- */
 /* Software interrupt INT n / INT3 / INTO: the exec loop delivers it with the DPL check and EIP = next_eip. */
