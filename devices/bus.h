@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* addr is relative to the registered region's base (port - base, or physical address - base). */
 typedef uint32_t (*BusReadFn)(void *opaque, uint32_t addr, int size);
 typedef void (*BusWriteFn)(void *opaque, uint32_t addr, uint32_t val, int size);
 
@@ -47,6 +48,9 @@ typedef struct Machine {
 
 void bus_init(Machine *m, uint32_t ram_size);
 void bus_free(Machine *m);
+/* After m->rom is set and on every machine reset: copy the ROM's last 128 KiB into RAM at 0xE0000-0xFFFFF (the
+ * firmware's real-mode view; writable until the PC platform adds PAM shadowing). */
+void bus_reset(Machine *m);
 int bus_register_io(Machine *m, uint32_t port, uint32_t count, BusReadFn rd, BusWriteFn wr, void *opaque,
                     const char *name);
 int bus_register_mmio(Machine *m, uint32_t base, uint32_t size, BusReadFn rd, BusWriteFn wr, void *opaque,

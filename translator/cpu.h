@@ -104,9 +104,13 @@ enum {
 /* One TLB entry: tags are the page's linear address with low bits as below; a tag matches a linear address when
  * (addr & TARGET_PAGE_MASK) == tag. A tag with TLB_INVALID never matches. addend + linear = host pointer. */
 enum { TLB_INVALID = 1, TLB_MMIO = 2, TLB_NOTDIRTY = 4 };
+/* TlbEntry.attrs: GLOBAL = a PGE global page (kept by tlb_flush_nonglobal); UNASSIGNED = PAE physical address at
+ * or above 4 GiB (reads all ones, writes ignored); LARGE_4M/LARGE_2M = part of a large page (INVLPG flushes all). */
+enum { TLBA_GLOBAL = 1, TLBA_UNASSIGNED = 2, TLBA_LARGE_4M = 4, TLBA_LARGE_2M = 8 };
 typedef struct TlbEntry {
     uint32_t tag_read, tag_write, tag_code;
     uint32_t paddr;         /* physical address of the page */
+    uint32_t attrs;         /* TLBA_* (softmmu bookkeeping, not used by the fast path) */
     uintptr_t addend;       /* host address - linear address, for RAM pages */
 } TlbEntry;
 enum { MMU_KERNEL = 0, MMU_USER = 1, MMU_NUM = 2 };

@@ -5,6 +5,7 @@
  * Left out: the engines themselves (interp.c, backend-*), the devices. */
 #ifndef PCJIT_EXEC_H
 #define PCJIT_EXEC_H
+#include <stdio.h>
 #include "cpu.h"
 #include "ir.h"
 
@@ -26,6 +27,8 @@ typedef struct TB {
     struct TB *page_next[2];/* chain of TBs per physical page (for invalidation) */
     struct TB *jmp_dest[2]; /* chained successors for GOTO_TB slots (NULL = not chained) */
     uint32_t jmp_pc[2];     /* eip the slot jumps to (for chaining) */
+    struct TB *jmp_in;      /* TBs chained into this one: tagged list (pointer | slot), next via jmp_in_next[slot] */
+    struct TB *jmp_in_next[2];
     bool invalid;
     void *host_code;        /* JIT: entry point, or NULL */
     uint64_t exec_count;
@@ -34,6 +37,7 @@ typedef struct TB {
 typedef struct ExecStats {
     uint64_t insns, tbs_translated, tb_lookups, tb_chained, tb_flushes, tb_invalidations;
     uint64_t exceptions, interrupts, helper_calls, tlb_hits, tlb_misses;
+    uint64_t unimplemented;   /* log_unimplemented_once calls (every hit, not just the first) */
     double translate_seconds;
 } ExecStats;
 extern ExecStats exec_stats;
@@ -49,6 +53,7 @@ typedef enum ExecStop {
 
 typedef struct ExecOptions {
     Accel accel;
+    void (*disas)(FILE *f, const uint8_t *code, int len, uint32_t eip, bool code32); /* -d in_asm, or NULL */
     bool stop_on_hlt;         /* return STOP_HALT at any HLT (test harnesses) */
     uint64_t max_insns;       /* 0 = unlimited */
     FILE *log;                /* -d output, or NULL */
@@ -57,16 +62,37 @@ typedef struct ExecOptions {
 enum { LOG_IN_ASM = 1, LOG_IR = 2, LOG_IR_OPT = 4, LOG_OUT_ASM = 8, LOG_EXEC = 16, LOG_INT = 32, LOG_UNIMP = 64 };
 
 int cpu_exec(CpuState *env, const ExecOptions *opt);
+/* -stats output: exec_stats and the bus counters. */
+void exec_print_stats(FILE *f, const CpuState *env);
+/* -d in_asm / ir / ir_opt go to f when the bit is in mask (tb.c logs at translation time); in_asm listings use
+ * disas (the program's disassembler; NULL: addresses only). */
+typedef void (*TbDisasFn)(FILE *f, const uint8_t *code, int len, uint32_t eip, bool code32);
+void tb_set_log(FILE *f, unsigned mask, TbDisasFn disas);
 /* Translation cache */
 void tb_cache_init(CpuState *env);
 void tb_cache_free(CpuState *env);
 void tb_flush_all(CpuState *env);
 /* Invalidate every TB overlapping physical [pa, pa+len). Returns true if any was invalidated. */
 bool tb_invalidate_phys(CpuState *env, uint32_t pa, uint32_t len);
+/* The softmmu's store slow path, before writing [pa, pa+len) of a page that holds code: invalidates the TBs there.
+ * If the TB being executed would run stale code after this store (its later instructions overlap the write), it
+ * does not return: it unwinds with exc_vector = EXCP_SMC_RESTART and the exec loop re-runs the storing instruction
+ * alone in a one-instruction block, so the store takes effect from the very next instruction (docs/runtime.md). */
+enum { EXCP_SMC_RESTART = 0x100 };
+void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len);
 /* Does this physical page hold translated code? (the TLB uses it to route stores through the slow path) */
 bool tb_page_has_code(CpuState *env, uint32_t pa);
 /* Translate the block at the current CS:EIP (used by the exec loop and by tests). */
 TB *tb_translate(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
+/* The exec loop's view of the cache (tb.c): a cached TB valid for the current mappings or a new translation (may
+ * raise the first instruction's fetch fault); chain from->jmp_dest[slot] = to; the TB being run (NULL between
+ * TBs); a counter bumped by every tb_flush_all (TB pointers from before a flush are dead); the index of the guest
+ * instruction whose ops contain op_index. */
+TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
+void tb_add_jump(CpuState *env, TB *from, int slot, TB *to);
+void tb_set_current(CpuState *env, TB *tb);
+uint64_t tb_flush_count(CpuState *env);
+int tb_find_insn(const TB *tb, uint32_t op_index);
 /* After a fault inside tb at IR op index op_index: set EIP and cc_op as at the start of the faulting insn. */
 void tb_restore_state(CpuState *env, const TB *tb, uint32_t op_index);
 /* Run one TB in the interpreter; returns the exit: next TB to run if chained, else NULL (EIP in env). */

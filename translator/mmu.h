@@ -30,6 +30,8 @@ int mmu_fetch_code(CpuState *env, uint32_t lin, uint8_t *buf, int n, bool raise_
 void tlb_flush_all(CpuState *env);       /* MOV CR3 without PGE semantics / CR0/CR4 changes */
 void tlb_flush_nonglobal(CpuState *env); /* MOV CR3 with CR4.PGE: keep G pages */
 void tlb_flush_page(CpuState *env, uint32_t lin); /* INVLPG */
+/* A physical page just got its first TB: demote every TLB entry that could write it directly (TLB_NOTDIRTY). */
+void tlb_protect_code_page(CpuState *env, uint32_t pa);
 /* The segment check alone (used by string helpers): raises #GP(0)/#SS(0) if [off, off+size) is outside the
  * segment or the access type is not allowed. */
 void seg_check_access(CpuState *env, int seg, uint32_t off, int size, bool write);

@@ -1,0 +1,277 @@
+/* main.c — the pcjit program: parses QEMU-style options, builds the machine (RAM + firmware ROM + debug ports
+ * until the PC platform exists), runs the CPU from the reset vector and turns the way it stopped into an exit
+ * status.
+ * Exit status: isa-debug-exit's (val << 1) | 1; 0 after a guest shutdown (triple fault with -no-reboot) or an
+ * HLT nothing can wake; 124 when -max-insns is reached; 1 for bad command-line input or unreadable files.
+ * Invariants: every bad input is reported as "pcjit: ..." on stderr with exit status 1, before the guest runs.
+ * Left out: the display, snapshots, the PC devices (their own issues). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bus.h"
+#include "cpu.h"
+#include "exec.h"
+#include "mmu.h"
+#include "debugdev.h"
+#include "disas.h"
+
+enum { ROM_MAX = 16 << 20, EXIT_LIMIT = 124 };
+
+typedef struct Options {
+    const char *bios;
+    uint32_t ram_mb;
+    Accel accel;
+    unsigned log_mask;
+    const char *log_file;
+    bool stats;
+    const char *debugcon;     /* "stdio", "file:PATH", or NULL */
+    bool debug_exit;
+    uint32_t debug_exit_base, debug_exit_size;
+    uint64_t max_insns;
+    bool no_reboot;
+} Options;
+
+static _Noreturn void die(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "pcjit: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pcjit [options]\n"
+            "  -bios FILE            firmware image (raw), mapped below 4 GiB and started at the reset vector\n"
+            "  -m MB                 guest RAM in MiB (default 32, 2..3072)\n"
+            "  -accel interp|jit|lockstep   execution engine (default interp)\n"
+            "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, exec, int, unimp (to stderr or -D FILE)\n"
+            "  -D FILE               log file for -d\n"
+            "  -stats                print execution statistics on exit\n"
+            "  -debugcon stdio|file:PATH   port 0xE9 output (default: none)\n"
+            "  -device isa-debug-exit[,iobase=N][,iosize=N]   exit device (present by default at 0xf4)\n"
+            "  -max-insns N          stop after about N guest instructions (exit status 124)\n"
+            "  -no-reboot            a triple fault or reset request ends the run instead of resetting\n");
+}
+
+static uint64_t parse_num(const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || s[0] == '-')
+        die("bad number for %s", what);
+    return v;
+}
+
+static unsigned parse_log_items(const char *list)
+{
+    static const struct { const char *name; unsigned bit; } items[] = {
+        { "in_asm", LOG_IN_ASM }, { "ir", LOG_IR }, { "ir_opt", LOG_IR_OPT }, { "out_asm", LOG_OUT_ASM },
+        { "exec", LOG_EXEC }, { "int", LOG_INT }, { "unimp", LOG_UNIMP },
+    };
+    unsigned mask = 0;
+    char buf[256];
+    if (strlen(list) >= sizeof(buf))
+        die("-d list too long: %s", list);
+    strcpy(buf, list);
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        size_t i;
+        for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+            if (strcmp(tok, items[i].name) == 0)
+                break;
+        if (i == sizeof(items) / sizeof(items[0]))
+            die("unknown -d item '%s' (in_asm, ir, ir_opt, exec, int, unimp)", tok);
+        mask |= items[i].bit;
+    }
+    return mask;
+}
+
+static void parse_device(Options *o, const char *spec)
+{
+    char buf[256];
+    if (strlen(spec) >= sizeof(buf))
+        die("-device argument too long: %s", spec);
+    strcpy(buf, spec);
+    char *tok = strtok(buf, ",");
+    if (!tok || strcmp(tok, "isa-debug-exit") != 0)
+        die("unknown device '%s' (this build has isa-debug-exit)", tok ? tok : "");
+    o->debug_exit = true;
+    while ((tok = strtok(NULL, ","))) {
+        if (strncmp(tok, "iobase=", 7) == 0)
+            o->debug_exit_base = (uint32_t)parse_num(tok + 7, "iobase");
+        else if (strncmp(tok, "iosize=", 7) == 0)
+            o->debug_exit_size = (uint32_t)parse_num(tok + 7, "iosize");
+        else
+            die("unknown isa-debug-exit property '%s' (iobase, iosize)", tok);
+    }
+    if (o->debug_exit_base > 0xffff || o->debug_exit_size == 0 || o->debug_exit_size > 0x10000 - o->debug_exit_base)
+        die("isa-debug-exit ports out of range%s", "");
+}
+
+static Accel parse_accel(const char *s)
+{
+    if (strcmp(s, "interp") == 0)
+        return ACCEL_INTERP;
+    if (strcmp(s, "jit") == 0 || strcmp(s, "lockstep") == 0)
+        die("-accel %s: not built yet (this version has only the IR interpreter: -accel interp)", s);
+    die("unknown accelerator '%s' (interp, jit, lockstep)", s);
+}
+
+static const char *need_arg(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc)
+        die("option %s needs an argument", argv[*i]);
+    return argv[++*i];
+}
+
+static void parse_options(Options *o, int argc, char **argv)
+{
+    *o = (Options){ .ram_mb = 32, .accel = ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
+                    .debug_exit_size = 1 };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] == '-')
+            a++;    /* --opt is -opt, as QEMU accepts */
+        if (strcmp(a, "-bios") == 0) o->bios = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-m") == 0) o->ram_mb = (uint32_t)parse_num(need_arg(argc, argv, &i), "-m");
+        else if (strcmp(a, "-accel") == 0) o->accel = parse_accel(need_arg(argc, argv, &i));
+        else if (strcmp(a, "-d") == 0) o->log_mask |= parse_log_items(need_arg(argc, argv, &i));
+        else if (strcmp(a, "-D") == 0) o->log_file = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-stats") == 0) o->stats = true;
+        else if (strcmp(a, "-debugcon") == 0) o->debugcon = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-device") == 0) parse_device(o, need_arg(argc, argv, &i));
+        else if (strcmp(a, "-max-insns") == 0) o->max_insns = parse_num(need_arg(argc, argv, &i), "-max-insns");
+        else if (strcmp(a, "-no-reboot") == 0) o->no_reboot = true;
+        else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) { usage(stdout); exit(0); }
+        else { usage(stderr); die("unknown option '%s'", argv[i]); }
+    }
+    if (!o->bios)
+        die("no firmware: give -bios FILE%s", "");
+    if (o->ram_mb < 2 || o->ram_mb > 3072)
+        die("-m: RAM must be 2..3072 MiB%s", "");
+}
+
+/* Read the whole firmware image; it must be a whole number of 4 KiB pages, at most 16 MiB. */
+static uint8_t *load_rom(const char *path, uint32_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        die("cannot open firmware '%s'", path);
+    uint8_t *buf = malloc(ROM_MAX + 1);
+    if (!buf)
+        die("out of memory loading '%s'", path);
+    size_t n = fread(buf, 1, ROM_MAX + 1, f);
+    bool err = ferror(f);
+    fclose(f);
+    if (err)
+        die("cannot read firmware '%s'", path);
+    if (n == 0 || n > ROM_MAX || n % 4096)
+        die("firmware '%s' must be 4 KiB .. 16 MiB and a multiple of 4 KiB", path);
+    *size = (uint32_t)n;
+    return buf;
+}
+
+static FILE *open_debugcon(const char *spec)
+{
+    if (!spec)
+        return NULL;
+    if (strcmp(spec, "stdio") == 0)
+        return stdout;
+    if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
+        FILE *f = fopen(spec + 5, "w");
+        if (!f)
+            die("cannot create debugcon file '%s'", spec + 5);
+        return f;
+    }
+    die("-debugcon %s: expected stdio or file:PATH", spec);
+}
+
+static void machine_reset(CpuState *env, Machine *m)
+{
+    cpu_reset(env);
+    bus_reset(m);
+    tb_flush_all(env);
+    tlb_flush_all(env);
+    m->reset_requested = false;
+}
+
+/* Run until the machine stops for good; returns the process exit status. */
+static int run_machine(CpuState *env, Machine *m, const Options *o, const ExecOptions *eo)
+{
+    for (;;) {
+        int stop = cpu_exec(env, eo);
+        switch (stop) {
+        case STOP_EXIT:
+            return m->exit_code;
+        case STOP_LIMIT:
+            fprintf(stderr, "pcjit: instruction limit reached (%llu)\n", (unsigned long long)o->max_insns);
+            return EXIT_LIMIT;
+        case STOP_HALT:
+            fprintf(stderr, "pcjit: CPU halted at %04x:%08x with nothing that can wake it\n", env->seg[SEG_CS].sel,
+                    env->t[G_EIP]);
+            return 0;
+        case STOP_SHUTDOWN:
+            fprintf(stderr, "pcjit: guest shut down (triple fault)\n");
+            return 0;
+        case STOP_RESET:
+            if (o->no_reboot) {
+                fprintf(stderr, "pcjit: guest requested a reset (-no-reboot: exiting)\n");
+                return 0;
+            }
+            machine_reset(env, m);
+            break;
+        default:
+            fprintf(stderr, "pcjit: internal error: unknown stop reason %d\n", stop);
+            return 1;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    parse_options(&o, argc, argv);
+    uint32_t rom_size;
+    uint8_t *rom = load_rom(o.bios, &rom_size);
+    FILE *log = NULL;
+    if (o.log_mask)
+        log = o.log_file ? fopen(o.log_file, "w") : stderr;
+    if (o.log_mask && !log)
+        die("cannot create log file '%s'", o.log_file);
+
+    static Machine m;
+    bus_init(&m, o.ram_mb << 20);
+    m.rom = rom;
+    m.rom_size = rom_size;
+    m.reset_on_triple_fault = !o.no_reboot;
+    CpuState *env = calloc(1, sizeof(CpuState));
+    if (!env)
+        die("out of memory%s", "");
+    env->machine = &m;
+    env->ram = m.ram;
+    env->ram_size = m.ram_size;
+    m.cpu = env;
+    if (debugcon_attach(&m, open_debugcon(o.debugcon)) < 0 ||
+        (o.debug_exit && debug_exit_attach(&m, o.debug_exit_base, o.debug_exit_size) < 0))
+        die("debug ports overlap%s", "");
+    tb_cache_init(env);
+    machine_reset(env, &m);
+
+    ExecOptions eo = { .accel = o.accel, .disas = disas_guest, .max_insns = o.max_insns, .log = log,
+                       .log_mask = o.log_mask };
+    int status = run_machine(env, &m, &o, &eo);
+    if (o.stats)
+        exec_print_stats(stderr, env);
+    if (m.debugcon)
+        fflush(m.debugcon);
+    if (log && log != stderr)
+        fclose(log);
+    tb_cache_free(env);
+    free(env);
+    bus_free(&m);
+    free(rom);
+    return status;
+}

@@ -1,0 +1,243 @@
+/* bus.c — the board as the CPU sees it: guest RAM, the firmware ROM, port I/O and MMIO dispatch, the INTR line.
+ * Invariants: RAM is one host buffer [0, ram_size); the ROM is mapped read-only at 4 GiB - rom_size (writes are
+ * ignored); MMIO regions take precedence over RAM (a device window such as VGA's 0xA0000 hides the RAM under it);
+ * anything unclaimed reads as all ones and ignores writes, logged once per port / per address; a device callback
+ * only ever sees offsets inside its own region (addr passed to BusReadFn/BusWriteFn is relative to the region base).
+ * Left out: the devices themselves (one file each), PCI, and PAM shadowing of the 0xC0000-0xFFFFF window: the
+ * firmware's real-mode view of the ROM is a writable copy made at bus_reset (XXX: PAM shadowing and the read-only
+ * BIOS area belong to the PC platform issue). */
+#include <stdlib.h>
+#include <string.h>
+#include "bus.h"
+#include "cpu.h"
+#include "mmu.h"
+
+enum { BIOS_LOW_BASE = 0xE0000, BIOS_LOW_SIZE = 0x20000, UNASSIGNED_LOG_SLOTS = 256 };
+
+/* Once-per-key logging of unassigned accesses: a bitmap for ports, a small set for physical addresses. */
+static uint8_t logged_ports[65536 / 8];
+static uint32_t logged_addrs[UNASSIGNED_LOG_SLOTS];
+static int nlogged_addrs;
+
+static void bus_log_unassigned_port(uint32_t port, bool write, int size)
+{
+    port &= 0xffff;
+    if (logged_ports[port >> 3] & (1u << (port & 7)))
+        return;
+    logged_ports[port >> 3] |= (uint8_t)(1u << (port & 7));
+    fprintf(stderr, "pcjit: bus: unassigned port %s 0x%04x (size %d)\n", write ? "write" : "read", port, size);
+}
+
+static void bus_log_unassigned_addr(uint32_t pa, bool write, int size)
+{
+    for (int i = 0; i < nlogged_addrs; i++)
+        if (logged_addrs[i] == pa)
+            return;
+    if (nlogged_addrs == UNASSIGNED_LOG_SLOTS)
+        return;
+    logged_addrs[nlogged_addrs++] = pa;
+    fprintf(stderr, "pcjit: bus: unassigned memory %s 0x%08x (size %d)%s\n", write ? "write" : "read", pa, size,
+            nlogged_addrs == UNASSIGNED_LOG_SLOTS ? " (further addresses not logged)" : "");
+}
+
+static uint32_t size_mask(int size)
+{
+    return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+}
+
+void bus_init(Machine *m, uint32_t ram_size)
+{
+    memset(m, 0, sizeof(*m));
+    m->ram_size = ram_size;
+    m->ram = calloc(1, ram_size ? ram_size : 1);
+    if (!m->ram) {
+        fprintf(stderr, "pcjit: cannot allocate %u bytes of guest RAM\n", ram_size);
+        exit(1);
+    }
+    m->reset_on_triple_fault = true;
+}
+
+void bus_free(Machine *m)
+{
+    free(m->ram);
+    m->ram = NULL;
+    m->ram_size = 0;
+}
+
+void bus_reset(Machine *m)
+{
+    /* The CPU starts at F000:FFF0 in real mode; the firmware's real-mode code addresses its image through the
+     * 0xE0000-0xFFFFF window. Copy the ROM's last 128 KiB (or all of a smaller ROM, ending at 0xFFFFF). */
+    if (!m->rom || !m->rom_size || m->ram_size < BIOS_LOW_BASE + BIOS_LOW_SIZE)
+        return;
+    uint32_t n = m->rom_size < BIOS_LOW_SIZE ? m->rom_size : BIOS_LOW_SIZE;
+    memcpy(m->ram + BIOS_LOW_BASE + BIOS_LOW_SIZE - n, m->rom + m->rom_size - n, n);
+}
+
+int bus_register_io(Machine *m, uint32_t port, uint32_t count, BusReadFn rd, BusWriteFn wr, void *opaque,
+                    const char *name)
+{
+    if (count == 0 || port > 0xffff || count > 0x10000 - port || m->nports >= BUS_MAX_PORT_REGIONS)
+        return -1;
+    for (uint32_t p = port; p < port + count; p++)
+        if (m->port_map[p])
+            return -1;
+    BusRegion *r = &m->ports[m->nports++];
+    *r = (BusRegion){ .base = port, .size = count, .read = rd, .write = wr, .opaque = opaque, .name = name };
+    for (uint32_t p = port; p < port + count; p++)
+        m->port_map[p] = (uint8_t)m->nports;
+    return 0;
+}
+
+int bus_register_mmio(Machine *m, uint32_t base, uint32_t size, BusReadFn rd, BusWriteFn wr, void *opaque,
+                      const char *name)
+{
+    if (size == 0 || (uint64_t)base + size > 0x100000000ull || m->nmmio >= BUS_MAX_MMIO)
+        return -1;
+    for (int i = 0; i < m->nmmio; i++) {
+        const BusRegion *o = &m->mmio[i];
+        if (base < o->base + o->size && o->base < base + size)
+            return -1;
+    }
+    m->mmio[m->nmmio++] = (BusRegion){ .base = base, .size = size, .read = rd, .write = wr, .opaque = opaque,
+                                       .name = name };
+    /* The CPU's TLB may hold a direct RAM mapping of the pages this region now covers. */
+    if (m->cpu)
+        tlb_flush_all(m->cpu);
+    return 0;
+}
+
+/* The port region covering all of [port, port+size), or NULL. */
+static BusRegion *bus_port_region(Machine *m, uint32_t port, int size)
+{
+    int idx = m->port_map[port & 0xffff];
+    if (!idx)
+        return NULL;
+    BusRegion *r = &m->ports[idx - 1];
+    if (port + (uint32_t)size > r->base + r->size)
+        return NULL;
+    return r;
+}
+
+uint32_t bus_io_read(Machine *m, uint32_t port, int size)
+{
+    port &= 0xffff;
+    m->io_accesses++;
+    BusRegion *r = bus_port_region(m, port, size);
+    if (r && r->read)
+        return r->read(r->opaque, port - r->base, size) & size_mask(size);
+    if (!r && size > 1 && m->port_map[port]) {
+        /* A wide access that runs past its region: assemble it byte by byte (each byte to its owner). */
+        uint32_t v = 0;
+        for (int i = 0; i < size; i++)
+            v |= (bus_io_read(m, (port + i) & 0xffff, 1) & 0xff) << (8 * i);
+        m->io_accesses -= size;
+        return v;
+    }
+    if (!r)
+        bus_log_unassigned_port(port, false, size);
+    return size_mask(size);
+}
+
+void bus_io_write(Machine *m, uint32_t port, uint32_t val, int size)
+{
+    port &= 0xffff;
+    m->io_accesses++;
+    BusRegion *r = bus_port_region(m, port, size);
+    if (r) {
+        if (r->write)
+            r->write(r->opaque, port - r->base, val & size_mask(size), size);
+        return;
+    }
+    if (size > 1 && m->port_map[port]) {
+        for (int i = 0; i < size; i++)
+            bus_io_write(m, (port + i) & 0xffff, (val >> (8 * i)) & 0xff, 1);
+        m->io_accesses -= size;
+        return;
+    }
+    bus_log_unassigned_port(port, true, size);
+}
+
+static BusRegion *bus_mmio_region(Machine *m, uint32_t pa)
+{
+    for (int i = 0; i < m->nmmio; i++)
+        if (pa - m->mmio[i].base < m->mmio[i].size)
+            return &m->mmio[i];
+    return NULL;
+}
+
+static bool bus_in_rom(const Machine *m, uint32_t pa)
+{
+    return m->rom_size && pa >= (uint32_t)(0x100000000ull - m->rom_size);
+}
+
+static uint32_t host_read(const uint8_t *p, int size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: return p[0] | (uint32_t)p[1] << 8;
+    default: return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    }
+}
+
+uint32_t bus_phys_read(Machine *m, uint32_t pa, int size)
+{
+    BusRegion *r = m->nmmio ? bus_mmio_region(m, pa) : NULL;
+    if (r) {
+        m->mmio_accesses++;
+        return r->read ? r->read(r->opaque, pa - r->base, size) & size_mask(size) : size_mask(size);
+    }
+    if (pa < m->ram_size && size <= (int)(m->ram_size - pa))
+        return host_read(m->ram + pa, size);
+    if (bus_in_rom(m, pa) && size <= (int)(0x100000000ull - pa))
+        return host_read(m->rom + (pa - (uint32_t)(0x100000000ull - m->rom_size)), size);
+    bus_log_unassigned_addr(pa, false, size);
+    return size_mask(size);
+}
+
+void bus_phys_write(Machine *m, uint32_t pa, uint32_t val, int size)
+{
+    BusRegion *r = m->nmmio ? bus_mmio_region(m, pa) : NULL;
+    if (r) {
+        m->mmio_accesses++;
+        if (r->write)
+            r->write(r->opaque, pa - r->base, val & size_mask(size), size);
+        return;
+    }
+    if (pa < m->ram_size && size <= (int)(m->ram_size - pa)) {
+        for (int i = 0; i < size; i++)
+            m->ram[pa + i] = (uint8_t)(val >> (8 * i));
+        return;
+    }
+    if (bus_in_rom(m, pa))
+        return; /* ROM: writes are ignored */
+    bus_log_unassigned_addr(pa, true, size);
+}
+
+uint8_t *bus_phys_ptr(Machine *m, uint32_t pa, bool *writable)
+{
+    uint32_t page = pa & ~0xfffu;
+    for (int i = 0; i < m->nmmio; i++) {
+        const BusRegion *r = &m->mmio[i];
+        if (page < r->base + r->size && r->base < page + 0x1000)
+            return NULL;   /* any part of the page is MMIO: no direct access */
+    }
+    if (m->ram_size >= 0x1000 && page <= m->ram_size - 0x1000) {
+        *writable = true;
+        return m->ram + pa;
+    }
+    if (bus_in_rom(m, page) && m->rom_size >= 0x1000) {
+        *writable = false;
+        return (uint8_t *)m->rom + (pa - (uint32_t)(0x100000000ull - m->rom_size));
+    }
+    return NULL;
+}
+
+void bus_set_intr(Machine *m, bool level)
+{
+    if (!m->cpu)
+        return;
+    m->cpu->pending_irq = level;
+    if (level)
+        m->cpu->exit_request = 1;
+}
