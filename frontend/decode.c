@@ -50,8 +50,8 @@ static inline uint32_t size_mask(int size)
 }
 
 /* 16-bit ModRM memory forms (SDM vol 2 table 2-1): base, index per r/m. */
-static const uint8_t ea16_base[8] = { R_EBX, R_EBX, R_EBP, R_EBP, R_NONE, R_NONE, R_EBP, R_EBX };
-static const uint8_t ea16_index[8] = { R_ESI, R_EDI, R_ESI, R_EDI, R_ESI, R_EDI, R_NONE, R_NONE };
+static const uint8_t ea16_base[8] = { R_EBX, R_EBX, R_EBP, R_EBP, R_ESI, R_EDI, R_EBP, R_EBX };
+static const uint8_t ea16_index[8] = { R_ESI, R_EDI, R_ESI, R_EDI, R_NONE, R_NONE, R_NONE, R_NONE };
 
 /* Parse SIB and displacement of a memory ModRM (mod != 3). Returns false if the bytes run out. */
 static bool dec_ea(Dec *d, X86Insn *in, uint8_t modrm)
