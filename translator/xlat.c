@@ -433,6 +433,11 @@ int xlat_cond(Xlat *x, int cond)
 
 /* ------------------------------------------------------------------ helpers, sync */
 
+void xlat_cc_flush(Xlat *x)
+{
+    cc_store(x);
+}
+
 void xlat_sync(Xlat *x)
 {
     cc_store(x);

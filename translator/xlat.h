@@ -55,6 +55,8 @@ void xlat_set_flags(Xlat *x, int flags);           /* arith flags := flags (CC_O
 int xlat_cond(Xlat *x, int cond);                  /* temp = 1 if x86 condition cond (0..15, SDM B.1) holds */
 int xlat_cf(Xlat *x);                              /* temp = CF (0/1) */
 void xlat_sync(Xlat *x);                           /* store static cc_op and G_EIP=pc before an HF_RW_GLOBALS call */
+void xlat_cc_flush(Xlat *x);                       /* store a dirty static cc_op into G_CC_OP now (before a branch
+                                                    * after which only one path changes the flags) */
 int xlat_call(Xlat *x, int helper, int a, int b, int c); /* calls helper; syncs first if the helper needs it */
 
 /* ---- control flow ---- */
