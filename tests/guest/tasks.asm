@@ -1,0 +1,190 @@
+; tasks.asm — hardware task switches (SDM vol 3 7.3-7.4, Table 7-2): JMP to a TSS (registers loaded from the new
+; TSS and saved into the old one, busy bits moved, NT unchanged, link untouched, CR0.TS set), CALL through a task
+; gate and IRET back (NT set in the new task, back link = caller's TR, both busy during the call, IRET clears the
+; returning task's busy bit and the NT in its saved EFLAGS), and an exception (#GP with its error code pushed on
+; the new task's stack) delivered through a task gate in the IDT.
+; Left out: LDT switching and CR3 switching with paging (the TSS CR3 is loaded but paging stays off), 16-bit TSSs.
+%include "lib.inc"
+
+T_TASKGATE      equ SEL_FREE + 0x00     ; task gate → TSS2
+TASK1_STACK     equ 0x5000
+TASK2_STACK     equ 0x4800
+RES             equ SCRATCH
+%define TYPE(sel) byte [GDT_ADDR + (sel) + 5]
+%define TYPED(sel) [GDT_ADDR + (sel) + 5]
+
+; tss_fill TSS_ADDR, eip, esp, eax — a flat ring 0 task with IF = 0
+%macro TSS_FILL 4
+        mov     edi, %1
+        mov     ecx, TSS_SIZE / 4
+        xor     eax, eax
+        rep     stosd
+        mov     eax, cr3
+        mov     dword [%1 + 28], eax
+        mov     dword [%1 + 32], %2
+        mov     dword [%1 + 36], 2
+        mov     dword [%1 + 40], %4
+        mov     dword [%1 + 56], %3
+        mov     dword [%1 + 72], SEL_DATA0
+        mov     dword [%1 + 76], SEL_CODE0
+        mov     dword [%1 + 80], SEL_DATA0
+        mov     dword [%1 + 84], SEL_DATA0
+        mov     dword [%1 + 88], SEL_DATA0
+        mov     dword [%1 + 92], SEL_DATA0
+        mov     word [%1 + 102], 0x68
+%endmacro
+
+test_main:
+        call    t_jmp
+        call    t_call_gate
+        call    t_exc_gate
+        ret
+
+; ---- JMP to TSS1 and JMP back to TSS0 ----
+t_jmp:
+        TSS_FILL TSS1_ADDR, task1, TASK1_STACK, 0x1111
+        mov     dword [TSS1_ADDR + 0], 0xABCD    ; back link: a JMP leaves it alone
+        mov     dword [TSS1_ADDR + 52], 0x2222   ; EBX
+        mov     dword [TSS1_ADDR + 64], 0x3333   ; ESI
+        mov     ebx, 0xB0B0
+        mov     esi, 0x5151
+        mov     ebp, 0xEEBB
+        pushfd
+        or      dword [esp], 0x4000              ; NT set in task 0: must come back unchanged
+        popfd
+        jmp     SEL_TSS1:0
+.back:  pushfd
+        pop     eax
+        push    eax
+        and     dword [esp], ~0x4000
+        popfd
+        CHECK   "jmp_back_ebx_restored", ebx, 0xB0B0
+        CHECK   "jmp_back_esi_restored", esi, 0x5151
+        CHECK   "jmp_back_ebp_restored", ebp, 0xEEBB
+        CHECKM  "jmp_back_nt_restored", eax, 0x4000, 0x4000
+        CHECK   "task1_eax_loaded", [RES + 0x00], 0x1111
+        CHECK   "task1_ebx_loaded", [RES + 0x04], 0x2222
+        CHECK   "task1_esi_loaded", [RES + 0x08], 0x3333
+        CHECK   "task1_esp_loaded", [RES + 0x0C], TASK1_STACK
+        CHECK   "task1_tr", [RES + 0x10], SEL_TSS1
+        CHECKM  "task1_nt_clear_on_jmp", [RES + 0x14], 0x4000, 0
+        CHECK   "task1_tss0_not_busy", [RES + 0x18], ACC_TSS32
+        CHECK   "task1_tss1_busy", [RES + 0x1C], ACC_TSS32_BUSY
+        CHECKM  "task1_cr0_ts_set", [RES + 0x20], 8, 8
+        CHECK   "tss0_saved_eip", [RES + 0x24], t_jmp.back
+        CHECK   "tss0_saved_ebx", [RES + 0x28], 0xB0B0
+        CHECKM  "tss0_saved_eflags_nt", [RES + 0x2C], 0x4000, 0x4000
+        CHECK   "jmp_link_untouched", [TSS1_ADDR + 0], 0xABCD
+        CHECK   "tss1_saved_eip", [TSS1_ADDR + 32], task1.after
+        CHECK   "tss1_saved_ebx", [TSS1_ADDR + 52], 0x7777
+        CHECKM  "back_tss0_busy", TYPED(SEL_TSS0), 0xFF, ACC_TSS32_BUSY
+        CHECKM  "back_tss1_not_busy", TYPED(SEL_TSS1), 0xFF, ACC_TSS32
+        str     ax
+        movzx   eax, ax
+        CHECK   "back_tr", eax, SEL_TSS0
+        clts
+        ret
+task1:
+        mov     [RES + 0x00], eax
+        mov     [RES + 0x04], ebx
+        mov     [RES + 0x08], esi
+        mov     [RES + 0x0C], esp
+        str     ax
+        movzx   eax, ax
+        mov     [RES + 0x10], eax
+        pushfd
+        pop     dword [RES + 0x14]
+        movzx   eax, TYPE(SEL_TSS0)
+        mov     [RES + 0x18], eax
+        movzx   eax, TYPE(SEL_TSS1)
+        mov     [RES + 0x1C], eax
+        mov     eax, cr0
+        mov     [RES + 0x20], eax
+        mov     eax, [TSS0_ADDR + 32]
+        mov     [RES + 0x24], eax
+        mov     eax, [TSS0_ADDR + 52]
+        mov     [RES + 0x28], eax
+        mov     eax, [TSS0_ADDR + 36]
+        mov     [RES + 0x2C], eax
+        mov     ebx, 0x7777
+        jmp     SEL_TSS0:0
+.after: hlt
+
+; ---- CALL through a task gate, IRET back ----
+t_call_gate:
+        TSS_FILL TSS2_ADDR, task2, TASK2_STACK, 0x2121
+        mov     eax, GDT_ADDR + T_TASKGATE
+        mov     dword [eax], SEL_TSS2 << 16
+        mov     dword [eax + 4], 0x8500          ; P, DPL 0, task gate
+        mov     ebx, 0xC0C0
+        call    T_TASKGATE:0
+.back:  pushfd
+        pop     eax
+        CHECKM  "call_back_nt_clear", eax, 0x4000, 0
+        CHECK   "call_back_ebx", ebx, 0xC0C0
+        CHECK   "task2_eax", [RES + 0x40], 0x2121
+        CHECKM  "task2_nt_set", [RES + 0x44], 0x4000, 0x4000
+        CHECK   "task2_link", [RES + 0x48], SEL_TSS0
+        CHECK   "task2_tss0_busy", [RES + 0x4C], ACC_TSS32_BUSY
+        CHECK   "task2_tss2_busy", [RES + 0x50], ACC_TSS32_BUSY
+        CHECK   "task2_tss0_saved_eip", [RES + 0x54], t_call_gate.back
+        CHECKM  "iret_tss2_not_busy", TYPED(SEL_TSS2), 0xFF, ACC_TSS32
+        CHECKM  "iret_tss0_busy", TYPED(SEL_TSS0), 0xFF, ACC_TSS32_BUSY
+        CHECKM  "iret_clears_nt_in_old_tss", [TSS2_ADDR + 36], 0x4000, 0
+        CHECK   "iret_saved_eip_in_old_tss", [TSS2_ADDR + 32], task2.after
+        CHECK   "iret_link_kept", [TSS2_ADDR + 0], SEL_TSS0
+        clts
+        ret
+task2:
+        mov     [RES + 0x40], eax
+        pushfd
+        pop     dword [RES + 0x44]
+        mov     eax, [TSS2_ADDR + 0]
+        mov     [RES + 0x48], eax
+        movzx   eax, TYPE(SEL_TSS0)
+        mov     [RES + 0x4C], eax
+        movzx   eax, TYPE(SEL_TSS2)
+        mov     [RES + 0x50], eax
+        mov     eax, [TSS0_ADDR + 32]
+        mov     [RES + 0x54], eax
+        mov     ebx, 0x9999
+        iretd
+.after: hlt
+
+; ---- #GP through a task gate in the IDT ----
+t_exc_gate:
+        TSS_FILL TSS2_ADDR, task_gp, TASK2_STACK, 0
+        mov     dword [IDT_ADDR + 13 * 8], SEL_TSS2 << 16
+        mov     dword [IDT_ADDR + 13 * 8 + 4], 0x8500
+        mov     ax, 0x0FF8                      ; beyond the GDT limit: #GP(0x0FF8)
+.fault: mov     es, ax
+.resume:
+        mov     ax, SEL_DATA0
+        mov     es, ax
+        CHECK   "exc_task_err_on_new_stack", [RES + 0x80], 0x0FF8
+        CHECK   "exc_task_esp", [RES + 0x84], TASK2_STACK - 4
+        CHECK   "exc_task_saved_eip_is_fault", [RES + 0x88], t_exc_gate.fault
+        CHECK   "exc_task_link", [RES + 0x8C], SEL_TSS0
+        CHECKM  "exc_task_nt", [RES + 0x90], 0x4000, 0x4000
+        CHECKM  "exc_task_back_tss2_free", TYPED(SEL_TSS2), 0xFF, ACC_TSS32
+        mov     eax, 13                         ; restore the #GP gate
+        mov     ebx, exc_stub_13
+        mov     ecx, SEL_CODE0 | (0x8E << 16)
+        call    idt_set_gate
+        clts
+        ret
+task_gp:
+        mov     eax, [esp]
+        mov     [RES + 0x80], eax
+        mov     [RES + 0x84], esp
+        mov     eax, [TSS0_ADDR + 32]
+        mov     [RES + 0x88], eax
+        mov     eax, [TSS2_ADDR + 0]
+        mov     [RES + 0x8C], eax
+        pushfd
+        pop     dword [RES + 0x90]
+        mov     dword [TSS0_ADDR + 32], t_exc_gate.resume   ; do not restart the faulting MOV
+        add     esp, 4
+        iretd
+
+IMAGE_END
