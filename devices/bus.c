@@ -12,7 +12,7 @@
 #include "cpu.h"
 #include "mmu.h"
 
-enum { BIOS_LOW_BASE = 0xE0000, BIOS_LOW_SIZE = 0x20000, UNASSIGNED_LOG_SLOTS = 256 };
+enum { BIOS_LOW_BASE = 0xE0000, BIOS_LOW_SIZE = 0x20000, UNASSIGNED_LOG_SLOTS = 64 };
 
 /* Once-per-key logging of unassigned accesses: a bitmap for ports, a small set for physical addresses. */
 static uint8_t logged_ports[65536 / 8];
