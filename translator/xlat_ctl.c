@@ -242,12 +242,7 @@ static void ctl_pop_sreg(Xlat *x, int seg)
     xlat_call(x, HELPER_load_seg, ir_movi(x->b, (uint32_t)seg), ir_op1(x->b, IR_EXT16U, v), IR_NONE);
     xlat_sp_set(x, new_sp);
     if (seg == SEG_SS) {
-        int hf = ir_op2i(x->b, IR_OR_I, ctl_ldenv(x, offsetof(CpuState, hflags), 4), HF_INHIBIT_IRQ);
-        IrOp *o = ir_emit(x->b, IR_STENV);
-        o->a = (uint16_t)hf;
-        o->imm = offsetof(CpuState, hflags);
-        o->sz = 4;
-        xlat_exit(x, x->next_pc, EXIT_IRQ_CHECK);
+        xlat_exit(x, x->next_pc, EXIT_IRQ_CHECK);   /* helper_load_seg set HF_INHIBIT_IRQ */
     } else if (seg != SEG_FS && seg != SEG_GS) {
         xlat_exit(x, x->next_pc, EXIT_MODE);
     }
@@ -304,21 +299,23 @@ void xlat_POPA(Xlat *x)
     xlat_sp_set(x, new_sp);
 }
 
-/* v8086 mode with IOPL < 3 (VME off): PUSHF/POPF raise #GP(0) (SDM vol 3 20.2.7). HF_IOPL_OK is in the TB key. */
-static bool ctl_vm_iopl_fault(Xlat *x)
+/* v8086 mode with IOPL < 3 (VME off): PUSHF/POPF raise #GP(0) (SDM vol 3 20.2.7). IOPL is tested at run time:
+ * in v8086 mode HF_IOPL_OK is never set (IN/OUT always consult the bitmap there, cpu_update_hflags). */
+static void ctl_vm_iopl_check(Xlat *x)
 {
-    if ((x->hflags & HF_VM) && !(x->hflags & HF_IOPL_OK)) {
-        xlat_raise(x, EXC_GP, 0);
-        return true;
-    }
-    return false;
+    if (!(x->hflags & HF_VM))
+        return;
+    int ok = ir_new_label(x->b);
+    int iopl = ir_op2i(x->b, IR_AND_I, G_EFLAGS, F_IOPL);
+    ir_brcondi(x->b, IRC_EQ, iopl, F_IOPL, ok);
+    ctl_raise_here(x, EXC_GP, 0);
+    ir_set_label(x->b, ok);
 }
 
 /* PUSHF/PUSHFD: the 32-bit image has VM and RF cleared (SDM vol 2 PUSHF) */
 void xlat_PUSHF(Xlat *x)
 {
-    if (ctl_vm_iopl_fault(x))
-        return;
+    ctl_vm_iopl_check(x);
     int fl = ir_op2(x->b, IR_OR, G_EFLAGS, xlat_flags(x));
     if (x->insn->opsize == 4)
         fl = ir_op2i(x->b, IR_AND_I, fl, ~(uint32_t)(F_VM | F_RF));
@@ -333,7 +330,7 @@ static uint32_t ctl_popf_mask(const Xlat *x)
     uint32_t mask = F_ARITH | F_TF | F_DF | F_NT | F_AC | F_ID;
     if (!(x->hflags & HF_VM) && (x->hflags & HF_CPL_MASK) == 0)
         mask |= F_IOPL;
-    if (x->hflags & HF_IOPL_OK)
+    if ((x->hflags & HF_IOPL_OK) || (x->hflags & HF_VM))   /* v8086: ctl_vm_iopl_check made sure IOPL = 3 */
         mask |= F_IF;
     if (x->insn->opsize == 2)
         mask &= 0xffffu;
@@ -344,8 +341,7 @@ static uint32_t ctl_popf_mask(const Xlat *x)
  * are checked; TF/IOPL change the block key). */
 void xlat_POPF(Xlat *x)
 {
-    if (ctl_vm_iopl_fault(x))
-        return;
+    ctl_vm_iopl_check(x);
     int size = x->insn->opsize;
     int v = xlat_ld(x, SEG_SS, xlat_sp_addr(x, 0), size);
     int new_sp = xlat_sp_addr(x, size);
