@@ -15,8 +15,9 @@
  *      otherwise unused c field (a hint the interpreter checks before using; IR_NONE when unresolved).
  * Invariants: the result computes the same guest-visible state at every exit and every fault point; every pass is
  * O(nops) plus O(ntemps/64) per label/exit for the live bitsets.
- * Left out: common-subexpression elimination, copy coalescing (t = add ..; eax = mov t stays two ops),
- * unreachable-code removal, folding CCFLAGS. */
+ * Between 2 and 3, copy coalescing: `t = add eax, ecx; eax = mov t` (t read nowhere else, same instruction)
+ * becomes `eax = add eax, ecx`.
+ * Left out: common-subexpression elimination, unreachable-code removal, folding CCFLAGS. */
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
@@ -492,6 +493,46 @@ static void pass_dce(IrBlock *b, bool *dead)
     live_free(&lv);
 }
 
+/* ---- pass 2b: copy coalescing: `t = op ...; g = mov t` with t read nowhere else becomes `g = op ...` ---- */
+/* Does a guest instruction start at an op index in (i, j]? */
+static bool insn_starts_between(const IrBlock *b, int i, int j)
+{
+    for (int k = 0; k < b->ninsns && k < TB_MAX_INSNS; k++)
+        if (b->insn_op[k] > i && b->insn_op[k] <= j)
+            return true;
+    return false;
+}
+
+static void pass_coalesce(IrBlock *b, bool *dead)
+{
+    uint16_t in[3];
+    uint8_t *uses = calloc((size_t)b->ntemps, 1);
+    if (!uses)
+        return;
+    for (int i = 0; i < b->nops; i++) {
+        int n = dead[i] ? 0 : op_inputs(&b->ops[i], in);
+        for (int k = 0; k < n; k++)
+            if (in[k] < b->ntemps && uses[in[k]] < 255)
+                uses[in[k]]++;
+    }
+    for (int i = 0, j; i < b->nops; i = j) {
+        IrOp *o = &b->ops[i], *m;
+        for (j = i + 1; j < b->nops && dead[j]; j++)
+            ;
+        if (j >= b->nops)
+            break;
+        m = &b->ops[j];
+        if (dead[i] || m->op != IR_MOV || m->a != o->d || o->d < IR_NUM_GLOBALS || o->d >= b->ntemps ||
+            uses[o->d] != 1 || ir_op_info[o->op].nout != 1 || o->op == IR_CALL || insn_starts_between(b, i, j))
+            continue;
+        /* the op reads its inputs before writing d, so `g = op g, x` is as good as `t = op g, x; g = t`;
+         * only dead ops lie between the two */
+        o->d = m->d;
+        dead[j] = true;
+    }
+    free(uses);
+}
+
 /* ---- pass 3: compaction, instruction map, branch targets ---- */
 static void pass_compact(IrBlock *b, const bool *dead)
 {
@@ -533,6 +574,7 @@ void ir_optimize(IrBlock *b)
             label_used[b->ops[i].aux] = true;
     pass_const(b, dead, label_used);
     pass_dce(b, dead);
+    pass_coalesce(b, dead);
     pass_compact(b, dead);
     free(dead);
     free(label_used);
