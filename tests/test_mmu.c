@@ -173,12 +173,21 @@ START_TEST(test_not_present_error_codes)
     ck_assert_int_eq(env->exc_error, 4);
     ck_assert_int_eq(try_st(0x404000, 1, 1, MMU_USER), EXC_PF);
     ck_assert_int_eq(env->exc_error, 6);
-    /* a faulting walk sets no A bit, not even in the present PDE */
-    ck_assert_uint_eq(rd32(PDIR + 4) & A, 0);
-    /* PDE not present */
+    /* the PDE was used to reach the missing PTE: it has A (SDM vol 3 4.8; real processors do this) */
+    ck_assert_uint_eq(rd32(PDIR + 4) & A, A);
+    /* a fault at the PDE itself writes nothing */
+    wr32(PDIR + 8, PTAB);
     ck_assert_int_eq(try_ld(0x800000, 1, MMU_KERNEL, &v), EXC_PF);
+    ck_assert_uint_eq(rd32(PDIR + 8), PTAB);
+    /* PDE not present */
+    ck_assert_int_eq(try_ld(0xc00000, 1, MMU_KERNEL, &v), EXC_PF);
     ck_assert_int_eq(env->exc_error, 0);
-    ck_assert_uint_eq(env->cr2, 0x800000);
+    ck_assert_uint_eq(env->cr2, 0xc00000);
+    /* a protection fault leaves the PTE's A and D alone */
+    map4k(0x405000, 0x205000, P | RW | US, P);
+    ck_assert_int_eq(try_ld(0x405000, 1, MMU_USER, &v), EXC_PF);
+    ck_assert_int_eq(env->exc_error, 5);
+    ck_assert_uint_eq(rd32(PTAB + 5 * 4), 0x205000 | P);
 }
 END_TEST
 

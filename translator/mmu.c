@@ -2,8 +2,11 @@
  * guest memory accessors used by the interpreter, the helpers and the translator (code fetch).
  * Invariants:
  *  - a TLB entry is filled only after a walk that succeeded for the access and set A (and D for writes) exactly as
- *    the hardware does (SDM vol 3 4.8): A at every level of a successful walk, D in the final entry on a write; a
- *    walk that faults writes nothing;
+ *    the hardware does (SDM vol 3 4.8: an entry "used as part of linear-address translation" gets A): a PDE that
+ *    references a page table gets A as soon as the walk goes through it (present, no reserved bit), even if the
+ *    PTE then faults, as on real processors (kvm-unit-tests x86/access.c models the same); the entry that maps
+ *    the page (PTE, or PDE with PS) gets A, and D on a write, only when the access is allowed; a fault at the first
+ *    level writes nothing;
  *  - tag_write matches only pages that are writable for that mmu index, already dirty, RAM, and hold no TBs;
  *    MMIO/ROM pages carry TLB_MMIO, code pages TLB_NOTDIRTY, so those stores always reach the slow path here;
  *  - every physical address goes through env->a20_mask;
@@ -118,6 +121,7 @@ static int walk_32(CpuState *env, uint32_t lin, int acc, int mmu_idx, PageWalk *
         w->attrs = TLBA_LARGE_4M | ((pde & PG_G) && (env->cr4 & CR4_PGE) ? TLBA_GLOBAL : 0);
         return 0;
     }
+    phys_set_bits(env, pde_pa, PG_A);   /* the PDE is used to reach the PTE: A even if the PTE faults */
     uint32_t pte_pa = (pde & 0xfffff000u) | ((lin >> 10) & 0xffc);
     uint32_t pte = phys_ld32(env, pte_pa);
     if (!(pte & PG_P))
@@ -126,7 +130,6 @@ static int walk_32(CpuState *env, uint32_t lin, int acc, int mmu_idx, PageWalk *
     int err = walk_check(env, acc, mmu_idx, rw, us, false, false);
     if (err)
         return err;
-    phys_set_bits(env, pde_pa, PG_A);
     phys_set_bits(env, pte_pa, PG_A | (acc == MMU_ACC_WRITE ? PG_D : 0));
     pte |= PG_A | (acc == MMU_ACC_WRITE ? PG_D : 0);
     w->paddr = pte & 0xfffff000u;
@@ -163,6 +166,7 @@ static int walk_pae(CpuState *env, uint32_t lin, int acc, int mmu_idx, PageWalk 
         w->attrs = TLBA_LARGE_2M | ((pde & PG_G) && (env->cr4 & CR4_PGE) ? TLBA_GLOBAL : 0);
         return 0;
     }
+    phys_set_bits(env, pde_pa, PG_A);   /* used to reach the PTE: A even if the PTE faults */
     uint64_t pte_pa = (pde & PAE_ADDR_MASK) | ((lin >> 9) & 0xff8);
     uint64_t pte = phys_ld64(env, pte_pa);
     if (!(pte & PG_P))
@@ -174,7 +178,6 @@ static int walk_pae(CpuState *env, uint32_t lin, int acc, int mmu_idx, PageWalk 
     int err = walk_check(env, acc, mmu_idx, rw, us, nx, nxe);
     if (err)
         return err;
-    phys_set_bits(env, pde_pa, PG_A);
     phys_set_bits(env, pte_pa, PG_A | (acc == MMU_ACC_WRITE ? PG_D : 0));
     pte |= PG_A | (acc == MMU_ACC_WRITE ? PG_D : 0);
     w->paddr = pte & PAE_ADDR_MASK;
