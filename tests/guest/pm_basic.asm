@@ -154,6 +154,7 @@ t_expand_down:
         mov     ebx, esp
         CHECK   "expdown_push_esp", ebx, 0xEFFC
         CHECK   "expdown_push_mem", [0xEFFC], 0xCAFE1234
+        call    exc_clear
         mov     eax, [ss:0x8000]
         mov     eax, [ss:0xFFFC]
         CHECK   "expdown_inside_ok", [exc_count], 0
