@@ -635,6 +635,83 @@ START_TEST(test_sysenter_sysexit)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- end to end (decoder, translator, interpreter) */
+
+static void load_bytes(uint32_t pa, const uint8_t *bytes, uint32_t n)
+{
+    harness_write(h, pa, bytes, n);
+}
+
+START_TEST(test_e2e_real_mode_int_iret)
+{
+    static const uint8_t prog[] = { 0xb8, 0x05, 0x00, 0xcd, 0x30, 0xf4 };   /* mov ax,5; int 0x30; hlt */
+    static const uint8_t isr[] = { 0x40, 0xcf };                              /* inc ax; iret */
+    harness_real_mode(h);
+    load_bytes(0x7c00, prog, sizeof(prog));
+    load_bytes(0x8000, isr, sizeof(isr));
+    wr16(0x30 * 4, 0x8000);
+    wr16(0x30 * 4 + 2, 0);
+    env->t[G_ESP] = 0x7000;
+    env->t[G_EIP] = 0x7c00;
+    ck_assert_int_eq(harness_run(h, 1000), STOP_HALT);
+    ck_assert_uint_eq(env->t[G_EAX] & 0xffff, 6);
+    ck_assert_uint_eq(env->t[G_ESP], 0x7000);
+    ck_assert_uint_eq(env->t[G_EIP], 0x7c06);
+}
+END_TEST
+
+START_TEST(test_e2e_far_jumps_code16_cpuid)
+{
+    uint8_t prog[0x30];
+    memset(prog, 0x90, sizeof(prog));
+    static const uint8_t j1[] = { 0xea, 0x10, 0x80, 0x00, 0x00, S_CODE16, 0x00 };         /* jmp 0x80:0x8010 */
+    static const uint8_t j2[] = { 0x66, 0xea, 0x20, 0x80, 0x00, 0x00, S_CODE0, 0x00 };    /* jmp dword 8:0x8020 */
+    static const uint8_t tail[] = { 0x0f, 0xa2, 0xf4 };                                   /* cpuid; hlt */
+    memcpy(prog, j1, sizeof(j1));
+    memcpy(prog + 0x10, j2, sizeof(j2));
+    memcpy(prog + 0x20, tail, sizeof(tail));
+    load_bytes(0x8000, prog, sizeof(prog));
+    env->t[G_EAX] = 0;
+    env->t[G_EIP] = 0x8000;
+    ck_assert_int_eq(harness_run(h, 1000), STOP_HALT);
+    ck_assert_uint_eq(env->seg[SEG_CS].sel, S_CODE0);
+    ck_assert_uint_eq(env->t[G_EBX], 0x756e6547);
+    ck_assert_uint_eq(env->t[G_EIP], 0x8023);
+}
+END_TEST
+
+START_TEST(test_e2e_ring3_int_and_gp)
+{
+    static const uint8_t to3[] = { 0x6a, S_DATA3 | 3, 0x68, 0x00, 0x00, 0x07, 0x00, 0x9c, 0x6a, S_CODE3 | 3,
+                                   0x68, 0x00, 0x90, 0x00, 0x00, 0xcf };   /* push ss, esp, eflags, cs, eip; iretd */
+    static const uint8_t user[] = { 0xb8, 0x77, 0x00, 0x00, 0x00, 0xcd, 0x80 };   /* mov eax,0x77; int 0x80 */
+    static const uint8_t hlt = 0xf4;
+    load_bytes(0x8000, to3, sizeof(to3));
+    load_bytes(0x9000, user, sizeof(user));
+    load_bytes(0xa000, &hlt, 1);
+    load_bytes(0xb000, &hlt, 1);
+    load_bytes(0x9100, &hlt, 1);
+    put_desc(IDT, 0x80 * 8, mkgate(S_CODE0, 0xa000, 0xee, 0));
+    put_desc(IDT, EXC_GP * 8, mkgate(S_CODE0, 0xb000, 0x8e, 0));
+    env->t[G_EIP] = 0x8000;
+    ck_assert_int_eq(harness_run(h, 1000), STOP_HALT);
+    ck_assert_uint_eq(env->hflags & HF_CPL_MASK, 0);
+    ck_assert_uint_eq(env->t[G_EIP], 0xa001);
+    ck_assert_uint_eq(env->t[G_EAX], 0x77);
+    ck_assert_uint_eq(env->t[G_ESP], 0x9000 - 20);
+    ck_assert_uint_eq(rd32(0x9000 - 20), 0x9007);
+    ck_assert_uint_eq(rd32(0x9000 - 8), 0x70000);
+    /* HLT at CPL 3 is #GP(0) */
+    env->t[G_EIP] = 0x8000;
+    env->t[G_ESP] = 0x8000;
+    load_bytes(0x9000, &hlt, 1);
+    ck_assert_int_eq(harness_run(h, 1000), STOP_HALT);
+    ck_assert_uint_eq(env->t[G_EIP], 0xb001);
+    ck_assert_uint_eq(rd32(0x9000 - 24), 0);        /* error code */
+    ck_assert_uint_eq(rd32(0x9000 - 20), 0x9000);   /* the HLT itself */
+}
+END_TEST
+
 Suite *system_suite(void)
 {
     Suite *s = suite_create("system");
@@ -660,6 +737,12 @@ Suite *system_suite(void)
     tcase_add_test(tc, test_cpuid_msr_cr);
     tcase_add_test(tc, test_sysenter_sysexit);
     suite_add_tcase(s, tc);
+    TCase *e2e = tcase_create("end_to_end");
+    tcase_add_checked_fixture(e2e, setup, teardown);
+    tcase_add_test(e2e, test_e2e_real_mode_int_iret);
+    tcase_add_test(e2e, test_e2e_far_jumps_code16_cpuid);
+    tcase_add_test(e2e, test_e2e_ring3_int_and_gp);
+    suite_add_tcase(s, e2e);
     return s;
 }
 
