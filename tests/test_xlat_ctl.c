@@ -155,6 +155,20 @@ START_TEST(rep_movsb_real_wrap_and_override)
     ck_assert_uint_eq(r32(h, 0x20100), 0xa4a3a2a1u);
     ck_assert_uint_eq(reg(h, G_ESI), 0x12340002u);
     ck_assert_uint_eq(reg(h, G_EDI), 0x104);
+    /* descending through offset 0: SI wraps to 0xFFFF */
+    w8(h, 0x10002, 0xb1);
+    w8(h, 0x10001, 0xb2);
+    w8(h, 0x10000, 0xb3);
+    w8(h, 0x1ffff, 0xb4);
+    w8(h, 0x1fffe, 0xb5);
+    harness_set_reg(h, G_ESI, 0x00050002);
+    harness_set_reg(h, G_EDI, 0x00000400);
+    harness_set_reg(h, G_ECX, 5);
+    RUN(h, CODE_REAL, 0xfd, 0xf3, 0xa4, 0xfc, 0xf4);
+    ck_assert_uint_eq(r8(h, 0x20400), 0xb1);
+    ck_assert_uint_eq(r32(h, 0x203fc), 0xb2b3b4b5u);
+    ck_assert_uint_eq(reg(h, G_ESI), 0x0005fffd);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x3fb);
     /* FS override: the source comes from FS, the destination stays ES:DI */
     w32(h, 0x30010, 0xcafef00d);
     harness_set_reg(h, G_ESI, 0x10);
@@ -228,6 +242,25 @@ START_TEST(rep_movs_overlap)
     RUN(h, CODE_FLAT, 0xf3, 0xa5, 0xf4);
     for (uint32_t i = 0; i <= 2000; i++)
         ck_assert_uint_eq(r32(h, 0x180000 + 4 * i), 0x11223344);
+    /* descending with the destination just below the source: the loop replicates the top element downwards */
+    w8(h, 0x1a2000, 0x3c);
+    harness_set_reg(h, G_ESI, 0x1a2000);
+    harness_set_reg(h, G_EDI, 0x1a1fff);
+    harness_set_reg(h, G_ECX, 6000);
+    RUN(h, CODE_FLAT, 0xfd, 0xf3, 0xa4, 0xfc, 0xf4);
+    for (uint32_t i = 0; i <= 6000; i++)
+        ck_assert_uint_eq(r8(h, 0x1a2000 - i), 0x3c);
+    ck_assert_uint_eq(reg(h, G_ESI), 0x1a2000 - 6000);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x1a1fff - 6000);
+    /* descending with the destination above: an ordinary memmove */
+    for (uint32_t i = 0; i < 64; i++)
+        w32(h, 0x1b0000 + 4 * i, 0x1000 + i);
+    harness_set_reg(h, G_ESI, 0x1b0000 + 4 * 63);
+    harness_set_reg(h, G_EDI, 0x1b0000 + 4 * 63 + 8);
+    harness_set_reg(h, G_ECX, 64);
+    RUN(h, CODE_FLAT, 0xfd, 0xf3, 0xa5, 0xfc, 0xf4);
+    for (uint32_t i = 0; i < 64; i++)
+        ck_assert_uint_eq(r32(h, 0x1b0008 + 4 * i), 0x1000 + i);
     /* destination below the source: an ordinary overlapping forward copy */
     for (uint32_t i = 0; i < 100; i++)
         w8(h, 0x190010 + i, (uint8_t)i);
@@ -912,7 +945,7 @@ START_TEST(rep_throughput)
         { "rep movsd DF=0", { 0xfc, 0xf3, 0xa5, 0xf4 }, BYTES / 4 },
         { "rep stosd DF=0", { 0xfc, 0xf3, 0xab, 0xf4 }, BYTES / 4 },
         { "rep movsb DF=0", { 0xfc, 0xf3, 0xa4, 0xf4 }, BYTES },
-        { "rep movsd DF=1 (element loop)", { 0xfd, 0xf3, 0xa5, 0xf4 }, BYTES / 4 },
+        { "rep movsd DF=1", { 0xfd, 0xf3, 0xa5, 0xf4 }, BYTES / 4 },
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         bool down = runs[k].code[0] == 0xfd;

@@ -11,10 +11,10 @@
  *     the instruction, so interrupts are taken between iterations as on hardware and no run blocks the exec loop.
  *     At least one iteration is done per call, so a REP always makes progress;
  *   - a zero count does nothing: no access, no I/O permission check, flags unchanged.
- * Fast path: REP MOVS / REP STOS with DF=0 move up to a page at a time through host pointers when the pages are
- * plain RAM without translated code (every segment, page and type check of the chunk's first element is done
- * first, in the order the element loop would do them; the chunk is cut at the segment limit, the 64 KiB wrap of
- * 16-bit addressing and both page ends). Everything else goes element by element through mmu_ld/mmu_st.
+ * Fast path: REP MOVS / REP STOS (either direction) move up to a page at a time through host pointers when the
+ * pages are plain RAM without translated code (every segment, page and type check of the chunk's first element is
+ * done first, in the order the element loop would do them; the chunk is cut at the segment limits, the offset
+ * wrap (64 KiB or 4 GiB) and the page ends). Everything else goes element by element through mmu_ld/mmu_st.
  * Left out: the descriptor word is defined in helpers_string.h; I/O permission is io_check_permission (sys.h);
  * data breakpoints (DR0-3) on the fast path are the MMU's business: XXX: a chunk does not report them. */
 #include <stdio.h>   /* exec.h uses FILE */
@@ -170,25 +170,34 @@ static bool outs_step(StrCtx *c)
     return false;
 }
 
-/* ---- the fast path for ascending REP MOVS / REP STOS ---- */
+/* ---- the fast path for REP MOVS / REP STOS ---- */
 
-/* How many of the next n elements from offset off upwards lie inside seg's valid offsets, below the 64 KiB wrap
- * of 16-bit addressing, and in the page of the first one. 0 if the first one is not entirely there. */
+/* How many of the next n elements, starting at offset off and moving by delta, lie inside seg's valid offsets,
+ * without wrapping the offset (64 KiB for 16-bit addressing, 4 GiB for 32-bit), and in the page of the first one.
+ * 0 if the first one is not entirely there (the element loop then raises whatever fault it causes). */
 static uint32_t str_fit(const StrCtx *c, int seg, uint32_t off, uint32_t n)
 {
     const SegCache *s = &c->env->seg[seg];
-    uint64_t end = (uint64_t)s->hi + 1;
-    if (s->lo > s->hi || off < s->lo)
+    uint32_t size = (uint32_t)c->size;
+    uint32_t in_page = (s->base + off) & ~TARGET_PAGE_MASK;
+    uint64_t fit;
+    if (s->lo > s->hi || off < s->lo || (uint64_t)off + size - 1 > s->hi || in_page + size > TARGET_PAGE_SIZE ||
+        (uint64_t)off + size - 1 > c->amask)
         return 0;
-    if (c->amask == 0xffffu && end > 0x10000u)
-        end = 0x10000u;
-    uint32_t lin = s->base + off;
-    uint64_t page_end = (uint64_t)off + (TARGET_PAGE_SIZE - (lin & ~TARGET_PAGE_MASK));
-    if (page_end < end)
-        end = page_end;
-    if (end <= off)
-        return 0;
-    uint64_t fit = (end - off) / (uint32_t)c->size;
+    if (c->delta == size) {
+        uint64_t end = (uint64_t)s->hi + 1;
+        if (end > (uint64_t)c->amask + 1)
+            end = (uint64_t)c->amask + 1;
+        if ((uint64_t)off + (TARGET_PAGE_SIZE - in_page) < end)
+            end = (uint64_t)off + (TARGET_PAGE_SIZE - in_page);
+        fit = (end - off) / size;
+    } else {
+        /* descending: down to the page start, the segment's lowest offset and offset 0 */
+        uint32_t low = off >= in_page ? off - in_page : 0;
+        if (low < s->lo)
+            low = s->lo;
+        fit = (off - low) / size + 1;
+    }
     return fit < n ? (uint32_t)fit : n;
 }
 
@@ -205,23 +214,48 @@ static uint8_t *str_host(CpuState *env, uint32_t pa, bool write)
     return p + (pa & ~TARGET_PAGE_MASK);
 }
 
-/* Forward element copy of n elements: identical to the element loop even when the ranges overlap. */
-static void str_copy_forward(uint8_t *d, const uint8_t *s, uint32_t bytes, int size)
+/* Copy the n elements [s, s+bytes) to [d, d+bytes) exactly as the element loop would, in direction up (ascending)
+ * or down (descending). Where no element reads a byte an earlier element wrote that is memmove; when the
+ * destination overlaps the source on the side the loop moves towards, the loop replicates the first elements, and
+ * so must we. */
+static void str_copy(uint8_t *d, const uint8_t *s, uint32_t bytes, int size, bool up)
 {
     uintptr_t du = (uintptr_t)d, su = (uintptr_t)s;
-    if (du <= su || du >= su + bytes) {
-        memmove(d, s, bytes);   /* no element reads a byte an earlier element wrote */
+    bool hazard = up ? (du > su && du < su + bytes) : (du < su && du + bytes > su);
+    if (!hazard) {
+        memmove(d, s, bytes);
         return;
     }
-    /* destination just above the source: the element loop replicates the pattern, so must we */
-    for (uint32_t i = 0; i < bytes; i += (uint32_t)size)
-        memmove(d + i, s + i, (size_t)size);
+    if (up) {
+        for (uint32_t i = 0; i < bytes; i += (uint32_t)size)
+            memmove(d + i, s + i, (size_t)size);
+    } else {
+        for (uint32_t i = bytes; i > 0; i -= (uint32_t)size)
+            memmove(d + i - size, s + i - size, (size_t)size);
+    }
+}
+
+/* Fill bytes with the little-endian element value v of size bytes (bytes is a multiple of size). */
+static void str_fill(uint8_t *d, uint32_t v, uint32_t bytes, int size)
+{
+    if (size == 1) {
+        memset(d, (int)(v & 0xff), bytes);
+        return;
+    }
+    uint8_t pat[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+    memcpy(d, pat, (size_t)size);
+    for (uint32_t done = (uint32_t)size; done < bytes;) {
+        uint32_t n = done < bytes - done ? done : bytes - done;
+        memcpy(d + done, d, n);   /* doubling: [0, done) already holds the pattern */
+        done += n;
+    }
 }
 
 static uint32_t movs_chunk(StrCtx *c, uint32_t cnt)
 {
     CpuState *env = c->env;
-    if (c->delta != (uint32_t)c->size || cnt < 2)
+    bool up = c->delta == (uint32_t)c->size;
+    if (cnt < 2)
         return 0;
     uint32_t si = str_get(c, G_ESI), di = str_get(c, G_EDI);
     uint32_t n = str_fit(c, SEG_ES, di, str_fit(c, c->src_seg, si, cnt));
@@ -238,16 +272,18 @@ static uint32_t movs_chunk(StrCtx *c, uint32_t cnt)
         c->slow_left = n;   /* MMIO, ROM or code on these pages: element by element up to their end */
         return 0;
     }
-    str_copy_forward(hd, hs, n * (uint32_t)c->size, c->size);
-    str_put(c, G_ESI, si + n * (uint32_t)c->size);
-    str_put(c, G_EDI, di + n * (uint32_t)c->size);
+    uint32_t bytes = n * (uint32_t)c->size, back = up ? 0 : bytes - (uint32_t)c->size;
+    str_copy(hd - back, hs - back, bytes, c->size, up);
+    str_put(c, G_ESI, si + n * c->delta);
+    str_put(c, G_EDI, di + n * c->delta);
     return n;
 }
 
 static uint32_t stos_chunk(StrCtx *c, uint32_t cnt)
 {
     CpuState *env = c->env;
-    if (c->delta != (uint32_t)c->size || cnt < 2)
+    bool up = c->delta == (uint32_t)c->size;
+    if (cnt < 2)
         return 0;
     uint32_t di = str_get(c, G_EDI);
     uint32_t n = str_fit(c, SEG_ES, di, cnt);
@@ -260,15 +296,9 @@ static uint32_t stos_chunk(StrCtx *c, uint32_t cnt)
         c->slow_left = n;
         return 0;
     }
-    uint32_t v = env->t[G_EAX] & c->vmask;
-    if (c->size == 1) {
-        memset(hd, (int)v, n);
-    } else {
-        uint8_t pat[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-        for (uint32_t i = 0; i < n; i++)
-            memcpy(hd + i * (uint32_t)c->size, pat, (size_t)c->size);   /* guest memory is little-endian */
-    }
-    str_put(c, G_EDI, di + n * (uint32_t)c->size);
+    uint32_t bytes = n * (uint32_t)c->size, back = up ? 0 : bytes - (uint32_t)c->size;
+    str_fill(hd - back, env->t[G_EAX] & c->vmask, bytes, c->size);
+    str_put(c, G_EDI, di + n * c->delta);
     return n;
 }
 
