@@ -103,11 +103,11 @@ static int exec_events(CpuState *env, ExecRun *run)
         return STOP_SHUTDOWN;
     if (run->opt->max_insns && env->icount - run->start_icount >= run->opt->max_insns)
         return STOP_LIMIT;
-    if (env->hflags & HF_INHIBIT_IRQ) {
-        /* MOV SS / POP SS / STI shadow: no interrupt before the next instruction (SDM vol 3 6.8.3). The shadow
-         * ends after the next block; a block that sets it again keeps it. */
-        env->hflags &= ~HF_INHIBIT_IRQ;
-    } else if (exec_check_interrupts(env, run)) {
+    bool shadow = (env->hflags & HF_INHIBIT_IRQ) && !env->halted;
+    env->hflags &= ~HF_INHIBIT_IRQ;
+    /* MOV SS / POP SS / STI shadow: no interrupt before the next instruction (SDM vol 3 6.8.3). The shadow ends
+     * with the next block (a block that sets it again keeps it); an HLT already executed has used it up. */
+    if (!shadow && exec_check_interrupts(env, run)) {
         run->prev = NULL;
     }
     if (env->halted) {
@@ -247,6 +247,7 @@ void exec_print_stats(FILE *f, const CpuState *env)
     fprintf(f, "  interrupts           %llu\n", (unsigned long long)s->interrupts);
     fprintf(f, "  helper calls         %llu\n", (unsigned long long)s->helper_calls);
     fprintf(f, "  TLB misses           %llu\n", (unsigned long long)s->tlb_misses);
+    fprintf(f, "  SMC restarts         %llu\n", (unsigned long long)s->smc_restarts);
     fprintf(f, "  unimplemented hits   %llu\n", (unsigned long long)s->unimplemented);
     if (m)
         fprintf(f, "  port I/O accesses    %llu\n  MMIO accesses        %llu\n",

@@ -319,6 +319,7 @@ void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len)
         /* The rest of the running block is stale. Nothing has been written yet: unwind to the exec loop, which
          * restores the state at the start of the storing instruction and re-runs it alone (see docs/runtime.md). */
         tc->single_next = true;
+        exec_stats.smc_restarts++;
         env->exc_vector = EXCP_SMC_RESTART;
         env->exc_error = -1;
         longjmp(env->jmp_env, 1);
