@@ -511,12 +511,15 @@ END_TEST
 
 /* ---- INS / OUTS through a port device ---- */
 
-typedef struct TestPort { uint8_t out[64]; int nout; uint32_t next_in; } TestPort;
+typedef struct TestPort { uint8_t out[64]; int nout; uint32_t next_in; CpuState *poke; int reads; } TestPort;
 static uint32_t port_rd(void *opaque, uint32_t addr, int size)
 {
     TestPort *p = opaque;
     uint32_t v = p->next_in;
     p->next_in += 0x0101;
+    p->reads++;
+    if (p->poke)
+        p->poke->exit_request = 1;   /* a device wanting attention: the REP must stop between iterations */
     return v;
 }
 static void port_wr(void *opaque, uint32_t addr, uint32_t val, int size)
@@ -550,6 +553,21 @@ START_TEST(rep_ins_outs)
     RUN(h, CODE_REAL, 0x6c, 0xf4);               /* insb, no REP */
     ck_assert_uint_eq(r8(h, 0x3006), 0x03);
     ck_assert_uint_eq(reg(h, G_EDI), 0x3007);
+    /* every port read raises exit_request: the REP INSB stops after each element, the exec loop looks at its
+     * events, and the instruction resumes where it stopped until the count runs out */
+    port.poke = h->env;
+    port.reads = 0;
+    port.next_in = 0;
+    harness_set_reg(h, G_EDI, 0x4000);
+    harness_set_reg(h, G_ECX, 40);
+    uint64_t ic0 = h->env->icount;
+    RUN(h, CODE_REAL, 0xf3, 0x6c, 0xf4);
+    ck_assert_int_eq(port.reads, 40);
+    for (int i = 0; i < 40; i++)
+        ck_assert_uint_eq(r8(h, 0x4000 + i), (uint8_t)i);
+    ck_assert_uint_eq(reg(h, G_ECX), 0);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x4000 + 40);
+    ck_assert_uint_ge(h->env->icount - ic0, 2);
     harness_free(h);
 }
 END_TEST

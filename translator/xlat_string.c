@@ -2,7 +2,7 @@
  * Without a REP prefix MOVS/CMPS/STOS/LODS/SCAS are inline IR (one iteration: loads/stores first, then ESI/EDI
  * and the flags). With F3/F2, and INS/OUTS always (they need the I/O permission check), the instruction is one
  * call to a helpers_string.c helper that runs the iterations; a helper returning 0 stopped early with ECX != 0
- * (pending interrupt, budget), and the block then exits with EIP on the instruction so it resumes there.
+ * (pending interrupt, budget), and the block then jumps back to the instruction itself so it resumes there.
  * Invariants: the source segment is DS or the override; the destination is always ES (not overridable); SI/DI/CX
  * vs ESI/EDI/ECX follow the address size; the element size is insn->datasize (byte forms have opcode bit 0 clear).
  * Left out: the iteration semantics of the REP forms (helpers_string.c). */
@@ -35,7 +35,9 @@ static uint32_t str_desc(const Xlat *x)
     return d;
 }
 
-/* The REP form (or INS/OUTS): call the helper; if it stopped early leave the block with EIP on this instruction. */
+/* The REP form (or INS/OUTS): call the helper. A REP ends the block: on to the next instruction when the helper
+ * finished, back to this one (EIP on it, chainable) when it stopped early. Ending here also keeps the exec loop's
+ * instruction count exact: the instructions before the REP in this block did run. */
 static void str_call(Xlat *x, int helper, bool sets_flags)
 {
     int r = xlat_call(x, helper, ir_movi(x->b, str_desc(x)), IR_NONE, IR_NONE);
@@ -43,15 +45,8 @@ static void str_call(Xlat *x, int helper, bool sets_flags)
         x->cc_op = CC_OP_DYNAMIC;   /* the helper stored CC_OP_SUBx (or left the synced value) */
         x->cc_op_dirty = false;
     }
-    if (!str_is_rep(x->insn))
-        return;
-    int done = ir_new_label(x->b);
-    ir_brcondi(x->b, IRC_NE, r, 0, done);
-    IrOp *o = ir_emit(x->b, IR_MOVI);
-    o->d = G_EIP;
-    o->imm = x->pc;
-    ir_emit(x->b, IR_EXIT_TB)->imm = EXIT_NORMAL;
-    ir_set_label(x->b, done);
+    if (str_is_rep(x->insn))
+        xlat_jump_cond(x, r, x->next_pc, x->pc);
 }
 
 /* temp = -(ESI/EDI step): size when DF=1... i.e. 2*size*DF - size, so that new = old - temp */
