@@ -573,10 +573,20 @@ START_TEST(test_listing)
     o->d = G_EAX, o->c = G_EDX, o->a = G_EAX, o->b = G_ECX;
     int s = ir_op2(b, IR_SETCC, G_EAX, G_EDX);
     b->ops[b->nops - 1].sz = IRC_LT;
+    int e = ir_new_temp(b);
+    o = ir_emit(b, IR_LDENV);
+    o->d = (uint16_t)e, o->imm = offsetof(CpuState, cr0), o->sz = 4;
+    o = ir_emit(b, IR_STENV);
+    o->a = (uint16_t)e, o->imm = offsetof(CpuState, seg[SEG_DS].sel), o->sz = 2;
+    o = ir_emit(b, IR_STENV);
+    o->a = (uint16_t)e, o->imm = offsetof(CpuState, tr.base), o->sz = 4;
     ir_mov(b, G_EIP, ir_movi(b, 0x1005));
     ir_emit(b, IR_GOTO_TB)->imm = 0;
     o = ir_emit(b, IR_RAISE);
     o->aux = EXC_GP, o->imm = 0;
+    o = ir_emit(b, IR_RAISE);
+    o->aux = EXC_UD, o->imm = 0xffffffffu;
+    ir_emit(b, IR_EXIT_TB)->imm = EXIT_MODE;
     (void)s;
     int n = ir_print(b, buf, sizeof(buf));
     const char *want =
@@ -596,10 +606,15 @@ START_TEST(test_listing)
         "L0:\n"
         "    eax, edx = mulu2 eax, ecx\n"
         "    t22 = setcc.lt eax, edx\n"
-        "    t23 = movi 0x1005\n"
-        "    eip = mov t23\n"
+        "    t23 = ldenv32 [env.cr0]\n"
+        "    stenv16 [env.ds.sel], t23\n"
+        "    stenv32 [env.tr.base], t23\n"
+        "    t24 = movi 0x1005\n"
+        "    eip = mov t24\n"
         "    goto_tb 0\n"
-        "    raise vector 13, error 0x0\n";
+        "    raise #GP(0x0)\n"
+        "    raise #UD\n"
+        "    exit_tb mode\n";
     ck_assert_str_eq(buf, want);
     ck_assert_int_eq(n, (int)strlen(want));
     /* a small buffer truncates safely and stays terminated */

@@ -297,6 +297,8 @@ static void const_op(IrOp *o, ConstState *cs)
         cs_set(cs, o->c, false, 0);
     if (op_is_call_of(o, HLP_RW_GLOBALS) || (o->op == IR_CALL && o->imm >= HELPER_COUNT))
         cs_forget_globals(cs);
+    if (o->op == IR_STENV && o->imm < sizeof(((CpuState *)0)->t))
+        cs->cur++;   /* writes t[] behind the IR's back: forget everything */
 }
 
 /* BRCOND(_I) with known operands: always taken -> BR, never taken -> removed (marked dead). */

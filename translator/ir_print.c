@@ -63,21 +63,42 @@ static void op_name(char *dst, size_t n, unsigned op)
     dst[i] = 0;
 }
 
-/* Names for the CpuState fields the translator reaches with LDENV/STENV. */
-static const struct { size_t off; const char *name; } env_fields[] = {
-    { offsetof(CpuState, seg[0].base), "es.base" }, { offsetof(CpuState, seg[1].base), "cs.base" },
-    { offsetof(CpuState, seg[2].base), "ss.base" }, { offsetof(CpuState, seg[3].base), "ds.base" },
-    { offsetof(CpuState, seg[4].base), "fs.base" }, { offsetof(CpuState, seg[5].base), "gs.base" },
-    { offsetof(CpuState, seg[0].sel), "es.sel" },   { offsetof(CpuState, seg[1].sel), "cs.sel" },
-    { offsetof(CpuState, seg[2].sel), "ss.sel" },   { offsetof(CpuState, seg[3].sel), "ds.sel" },
-    { offsetof(CpuState, seg[4].sel), "fs.sel" },   { offsetof(CpuState, seg[5].sel), "gs.sel" },
-    { offsetof(CpuState, cr0), "cr0" }, { offsetof(CpuState, cr2), "cr2" }, { offsetof(CpuState, cr3), "cr3" },
-    { offsetof(CpuState, cr4), "cr4" }, { offsetof(CpuState, hflags), "hflags" },
-    { offsetof(CpuState, exit_request), "exit_request" },
+/* Names for the CpuState fields the translator reaches with LDENV/STENV: segment caches field by field, then
+ * the scalar system registers. Anything else prints as a raw offset. */
+static const struct { size_t off; const char *name; } seg_fields[] = {
+    { offsetof(SegCache, base), "base" }, { offsetof(SegCache, limit), "limit" },
+    { offsetof(SegCache, flags), "flags" }, { offsetof(SegCache, lo), "lo" }, { offsetof(SegCache, hi), "hi" },
+    { offsetof(SegCache, sel), "sel" },
 };
+#define ENV_FIELD(f) { offsetof(CpuState, f), #f }
+static const struct { size_t off; const char *name; } env_fields[] = {
+    ENV_FIELD(gdt_base), ENV_FIELD(gdt_limit), ENV_FIELD(idt_base), ENV_FIELD(idt_limit),
+    ENV_FIELD(cr0), ENV_FIELD(cr2), ENV_FIELD(cr3), ENV_FIELD(cr4),
+    ENV_FIELD(dr[0]), ENV_FIELD(dr[1]), ENV_FIELD(dr[2]), ENV_FIELD(dr[3]), ENV_FIELD(dr[6]), ENV_FIELD(dr[7]),
+    ENV_FIELD(hflags), ENV_FIELD(a20_mask), ENV_FIELD(exit_request), ENV_FIELD(pending_irq),
+    ENV_FIELD(halted), ENV_FIELD(sysenter_cs), ENV_FIELD(sysenter_esp), ENV_FIELD(sysenter_eip),
+};
+#undef ENV_FIELD
+
+static bool print_seg_field(Out *o, size_t off)
+{
+    static const char *const segs[8] = { "es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr" };
+    size_t first = offsetof(CpuState, seg), n = 8;   /* seg[6], ldtr, tr are contiguous SegCaches */
+    if (offsetof(CpuState, tr) != first + 7 * sizeof(SegCache) || off < first || off >= first + n * sizeof(SegCache))
+        return false;
+    size_t i = (off - first) / sizeof(SegCache), rem = (off - first) % sizeof(SegCache);
+    for (size_t k = 0; k < sizeof(seg_fields) / sizeof(seg_fields[0]); k++)
+        if (seg_fields[k].off == rem) {
+            out_printf(o, "[env.%s.%s]", segs[i], seg_fields[k].name);
+            return true;
+        }
+    return false;
+}
 
 static void print_env(Out *o, uint32_t off)
 {
+    if (print_seg_field(o, off))
+        return;
     for (size_t i = 0; i < sizeof(env_fields) / sizeof(env_fields[0]); i++)
         if (env_fields[i].off == off) {
             out_printf(o, "[env.%s]", env_fields[i].name);
@@ -125,6 +146,19 @@ static void print_call(Out *o, const IrOp *op)
     out_printf(o, ")");
 }
 
+/* Exception mnemonic as in the SDM (vol 3 table 6-1): #GP, #PF ...; other vectors by number. */
+static const char *vector_name(char *tmp, size_t n, unsigned v)
+{
+    static const char *const names[] = {
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", NULL, "#TS", "#NP", "#SS", "#GP", "#PF",
+        NULL, "#MF", "#AC", "#MC",
+    };
+    if (v < sizeof(names) / sizeof(names[0]) && names[v])
+        return names[v];
+    snprintf(tmp, n, "vector %u", v);
+    return tmp;
+}
+
 static const char *exit_name(uint32_t r)
 {
     static const char *const n[] = { "normal", "mode", "halt", "irq_check" };
@@ -170,9 +204,9 @@ static bool print_special(Out *o, const IrOp *op, const char *name)
     case IR_CALL: print_call(o, op); return true;
     case IR_RAISE:
         if (op->imm == 0xffffffffu)
-            out_printf(o, "raise vector %u", op->aux);
+            out_printf(o, "raise %s", vector_name(nm[0], sizeof(nm[0]), op->aux));
         else
-            out_printf(o, "raise vector %u, error 0x%x", op->aux, op->imm);
+            out_printf(o, "raise %s(0x%x)", vector_name(nm[0], sizeof(nm[0]), op->aux), op->imm);
         return true;
     case IR_BR: out_printf(o, "br L%u", op->aux); return true;
     case IR_BRCOND:
