@@ -9,7 +9,8 @@
  * levels and LEAVE, CALL/RET near 16/32 (rel, indirect, imm16), jumps beyond the CS limit (#GP, nothing pushed),
  * LOOP/JCXZ counter width, PUSHA/POPA, PUSH ESP / POP ESP / POP [ESP+d], PUSHF/POPF privilege rules, XLAT.
  * Also prints REP MOVSD/STOSD throughput (not asserted: machines differ).
- * Left out: v8086-mode PUSHF/POPF #GP (needs a v8086 monitor: the guest tests do that). */
+ * Also: PUSHF/POPF in v8086 mode, OUTS through the TSS I/O bitmap at CPL 3, protected-mode segment checks.
+ * Left out: LOOP/JMP targets in v8086 mode and far transfers (xlat_sys.c, guest tests). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "helpers.h"
 #include "helpers_string.h"
 #include "mmu.h"
+#include "sys.h"
 
 enum { CODE_REAL = 0x1000, CODE_FLAT = 0x10000, GDT_PA = 0x500 };
 
@@ -946,6 +948,141 @@ START_TEST(pushf_image)
 }
 END_TEST
 
+/* v8086 mode (VME off) at CS:IP = 1000:0000 (code at 0x10000), SS:SP = 0000:8000; exceptions go to the ring-0
+ * #GP handler at 0x11000 through the TSS set up by enter_ring3. */
+static void enter_v86(Harness *h, uint32_t iopl)
+{
+    CpuState *env = h->env;
+    enter_ring3(h);
+    for (int s = SEG_ES; s <= SEG_GS; s++)
+        seg_load_real(env, s, s == SEG_CS ? 0x1000 : 0, true);
+    harness_set_eflags(h, 2 | F_VM | (iopl << 12));
+    harness_set_reg(h, G_ESP, 0x8000);
+    ck_assert(env->hflags & HF_VM);
+}
+
+static void run_v86(Harness *h, const uint8_t *code, uint32_t n)
+{
+    harness_write(h, 0x10000, code, n);
+    harness_set_reg(h, G_EIP, 0);
+    ExecStop st = harness_run(h, 100000);
+    ck_assert_msg(st == STOP_HALT, "stopped: %s", harness_stop_name(st));
+    ck_assert_uint_eq(reg(h, G_EIP), 0x11001);   /* every case ends in the ring-0 #GP handler */
+}
+
+/* PUSHF/POPF in v8086 mode: #GP(0) unless IOPL = 3 (SDM vol 3 20.2.7); with IOPL 3, POPF changes IF, not IOPL */
+START_TEST(pushf_popf_v86)
+{
+    Harness *h = flat_new();
+    static const uint8_t popf_hlt[] = { 0x9d, 0xf4 }, pushf_hlt[] = { 0x9c, 0xf4 };
+    enter_v86(h, 0);
+    w16(h, 0x8000, 2 | F_IF | F_CF);
+    run_v86(h, popf_hlt, 2);
+    uint32_t sp = reg(h, G_ESP);
+    ck_assert_uint_eq(sp, 0x90000 - 40);               /* error code + the v8086 frame (9 dwords) */
+    ck_assert_uint_eq(r32(h, sp + 4), 0);              /* IP of the POPF */
+    ck_assert_uint_eq(r32(h, sp + 8), 0x1000);
+    ck_assert_uint_eq(r32(h, sp + 12) & (F_VM | F_IF | F_CF), F_VM);
+    ck_assert_uint_eq(r32(h, sp + 16), 0x8000);        /* SP not moved */
+    enter_v86(h, 0);
+    run_v86(h, pushf_hlt, 2);
+    sp = reg(h, G_ESP);
+    ck_assert_uint_eq(r32(h, sp + 4), 0);
+    ck_assert_uint_eq(r32(h, sp + 16), 0x8000);
+    /* IOPL 3: POPF works (the HLT then faults at IP 1) */
+    enter_v86(h, 3);
+    w16(h, 0x8000, 2 | F_IF | F_CF);
+    run_v86(h, popf_hlt, 2);
+    sp = reg(h, G_ESP);
+    ck_assert_uint_eq(r32(h, sp + 4), 1);
+    ck_assert_uint_eq(r32(h, sp + 12), 2 | F_VM | F_IOPL | F_IF | F_CF);
+    ck_assert_uint_eq(r32(h, sp + 16), 0x8002);
+    enter_v86(h, 3);
+    harness_set_eflags(h, 2 | F_VM | F_IOPL | F_ZF);
+    run_v86(h, pushf_hlt, 2);
+    ck_assert_uint_eq(r16(h, 0x7ffe), 2 | F_IOPL | F_ZF);   /* the 16-bit image (VM is bit 17) */
+    harness_free(h);
+}
+END_TEST
+
+/* OUTS at CPL 3 with IOPL 0 goes through the TSS I/O bitmap (SDM vol 1 19.5.2): no bitmap or a set bit is
+ * #GP(0) before any port access; a clear bit lets it run. */
+START_TEST(outs_io_permission)
+{
+    Harness *h = flat_new();
+    TestPort port = { 0 };
+    ck_assert_int_ge(bus_register_io(h->m, 0x300, 2, port_rd, port_wr, &port, "test"), 0);
+    harness_write(h, 0x100000, "ring3", 5);
+    static const uint8_t code[] = { 0xf3, 0x6e, 0xf4 };   /* rep outsb; hlt */
+    for (int pass = 0; pass < 3; pass++) {
+        enter_ring3(h);
+        if (pass > 0) {                                    /* a bitmap at 0x68 covering ports 0..0x3ff */
+            harness_fill(h, 0x2068, 0, 0x81);
+            if (pass == 2)
+                w8(h, 0x2068 + 0x300 / 8, 1);              /* port 0x300 denied */
+            h->env->tr.limit = h->env->tr.hi = 0x68 + 0x80;
+        }
+        harness_set_reg(h, G_EDX, 0x300);
+        harness_set_reg(h, G_ESI, 0x100000);
+        harness_set_reg(h, G_ECX, 5);
+        port.nout = 0;
+        load_run(h, CODE_FLAT, code, sizeof code);
+        uint32_t sp = reg(h, G_ESP);
+        ck_assert_uint_eq(reg(h, G_EIP), 0x11001);
+        if (pass == 1) {
+            ck_assert_int_eq(port.nout, 5);
+            ck_assert_mem_eq(port.out, "ring3", 5);
+            ck_assert_uint_eq(r32(h, sp + 4), CODE_FLAT + 2);   /* got as far as the HLT */
+        } else {
+            ck_assert_int_eq(port.nout, 0);
+            ck_assert_uint_eq(r32(h, sp + 4), CODE_FLAT);
+            ck_assert_uint_eq(reg(h, G_ECX), 5);
+            ck_assert_uint_eq(reg(h, G_ESI), 0x100000);
+        }
+    }
+    harness_free(h);
+}
+END_TEST
+
+/* Protected-mode segment checks inside string ops: a read-only ES faults before the first store; an ES limit in
+ * the middle of a REP STOSB faults at the first element past it, with the completed elements committed. */
+START_TEST(string_segment_checks_pm)
+{
+    Harness *h = flat_new();
+    flat_trap(h, EXC_GP, 0x11000);
+    h->env->seg[SEG_ES].flags &= ~(uint32_t)DESC_W;
+    cpu_update_hflags(h->env);
+    ck_assert(!(h->env->hflags & HF_FLAT));
+    harness_set_reg(h, G_EAX, 0x11);
+    harness_set_reg(h, G_EDI, 0x100000);
+    harness_set_reg(h, G_ECX, 10);
+    RUN(h, CODE_FLAT, 0xf3, 0xab, 0xf4);
+    ck_assert_uint_eq(reg(h, G_EIP), 0x11001);
+    ck_assert_uint_eq(r32(h, reg(h, G_ESP) + 4), CODE_FLAT);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x100000);
+    ck_assert_uint_eq(reg(h, G_ECX), 10);
+    ck_assert_uint_eq(r32(h, 0x100000), 0);
+    harness_set_reg(h, G_ESP, 0x80000);
+    RUN(h, CODE_FLAT, 0xaa, 0xf4);                    /* plain STOSB: the inline path checks too */
+    ck_assert_uint_eq(reg(h, G_EIP), 0x11001);
+    ck_assert_uint_eq(r8(h, 0x100000), 0);
+    /* writable again, limit 0x100ff7 */
+    h->env->seg[SEG_ES].flags |= DESC_W;
+    h->env->seg[SEG_ES].hi = h->env->seg[SEG_ES].limit = 0x100ff7;
+    cpu_update_hflags(h->env);
+    harness_set_reg(h, G_ESP, 0x80000);
+    harness_set_reg(h, G_EDI, 0x100ff0);
+    harness_set_reg(h, G_ECX, 0x20);
+    RUN(h, CODE_FLAT, 0xf3, 0xaa, 0xf4);
+    ck_assert_uint_eq(reg(h, G_EIP), 0x11001);
+    ck_assert_uint_eq(reg(h, G_ECX), 0x18);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x100ff8);
+    ck_assert_uint_eq(r32(h, 0x100ff4), 0x11111111);
+    ck_assert_uint_eq(r8(h, 0x100ff8), 0);
+    harness_free(h);
+}
+END_TEST
+
 /* ---- throughput (printed) ---- */
 
 static double now_s(void)
@@ -968,6 +1105,10 @@ START_TEST(rep_throughput)
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         bool down = runs[k].code[0] == 0xfd;
         harness_write(h, CODE_FLAT, runs[k].code, 4);
+        harness_set_reg(h, G_ESI, 0x100000);   /* warm-up: translate, touch the host pages */
+        harness_set_reg(h, G_EDI, 0x200000);
+        harness_set_reg(h, G_ECX, 16);
+        run_at(h, CODE_FLAT);
         double t0 = now_s();
         for (int i = 0; i < ROUNDS; i++) {
             harness_set_reg(h, G_ESI, down ? 0x100000 + BYTES - 4 : 0x100000);
@@ -1000,6 +1141,8 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, rep_movsd_page_fault_restart);
     tcase_add_test(tc, rep_stops_on_exit_request);
     tcase_add_test(tc, rep_ins_outs);
+    tcase_add_test(tc, outs_io_permission);
+    tcase_add_test(tc, string_segment_checks_pm);
     suite_add_tcase(s, tc);
     tc = tcase_create("control");
     tcase_add_test(tc, enter_leave_16);
@@ -1013,6 +1156,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, xlat_and_cld_std);
     tcase_add_test(tc, popf_privilege_rules);
     tcase_add_test(tc, pushf_image);
+    tcase_add_test(tc, pushf_popf_v86);
     suite_add_tcase(s, tc);
     tc = tcase_create("bench");
     tcase_add_test(tc, rep_throughput);
