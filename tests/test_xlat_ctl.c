@@ -8,7 +8,7 @@
  * completed iteration and resuming, early stop on exit_request, INS/OUTS through a port device, ENTER with nesting
  * levels and LEAVE, CALL/RET near 16/32 (rel, indirect, imm16), jumps beyond the CS limit (#GP, nothing pushed),
  * LOOP/JCXZ counter width, PUSHA/POPA, PUSH ESP / POP ESP / POP [ESP+d], PUSHF/POPF privilege rules, XLAT.
- * Also prints REP MOVSD/STOSD throughput (not asserted: machines differ).
+ * Also prints REP MOVS/STOS/CMPS throughput (not asserted: machines differ).
  * Also: PUSHF/POPF in v8086 mode, OUTS through the TSS I/O bitmap at CPL 3, protected-mode segment checks.
  * Left out: LOOP/JMP targets in v8086 mode and far transfers (xlat_sys.c, guest tests). */
 #include <check.h>
@@ -306,6 +306,27 @@ START_TEST(repe_cmpsb_first_difference)
     RUN(h, CODE_REAL, 0xf2, 0xa6, 0xf4);
     ck_assert_uint_eq(reg(h, G_ECX), 6);
     ck_assert(harness_eflags(h) & F_ZF);
+    /* long runs across pages, both directions: the difference at 0x11000 + 9000 */
+    harness_fill(h, 0x11000, 0x41, 10000);
+    harness_fill(h, 0x21000, 0x41, 10000);
+    w8(h, 0x11000 + 9000, 0x40);
+    harness_set_reg(h, G_ESI, 0x1000);
+    harness_set_reg(h, G_EDI, 0x1000);
+    harness_set_seg_real(h, SEG_DS, 0x1000);
+    harness_set_seg_real(h, SEG_ES, 0x2000);
+    harness_set_reg(h, G_ECX, 10000);
+    RUN(h, CODE_REAL, 0xf3, 0xa6, 0xf4);
+    ck_assert_uint_eq(reg(h, G_ECX), 10000 - 9001);
+    ck_assert_uint_eq(reg(h, G_ESI), 0x1000 + 9001);
+    ck_assert_uint_eq(harness_eflags(h) & (F_ZF | F_CF | F_SF), F_CF | F_SF);   /* 0x40 - 0x41 */
+    harness_set_reg(h, G_ESI, 0x1000 + 9999);
+    harness_set_reg(h, G_EDI, 0x1000 + 9999);
+    harness_set_reg(h, G_ECX, 10000);
+    RUN(h, CODE_REAL, 0xfd, 0xf3, 0xa6, 0xfc, 0xf4);
+    ck_assert_uint_eq(reg(h, G_ECX), 9000);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x1000 + 8999);
+    harness_set_seg_real(h, SEG_DS, 0);
+    harness_set_seg_real(h, SEG_ES, 0);
     /* CMPSW without REP (inline): 0x1234 - 0x1235 = borrow, negative */
     w16(h, 0x2200, 0x1234);
     w16(h, 0x3200, 0x1235);
@@ -330,6 +351,16 @@ START_TEST(repne_scasb_and_scasd)
     RUN(h, CODE_FLAT, 0xfc, 0xf2, 0xae, 0xf4);        /* repne scasb: strlen */
     ck_assert_uint_eq(reg(h, G_EDI), 0x100000 + 13);
     ck_assert_uint_eq(~reg(h, G_ECX) - 1, 12);
+    ck_assert(harness_eflags(h) & F_ZF);
+    /* repne scasw across pages: the word 0x7777 at 0x101ffe + 2*3000 */
+    harness_fill(h, 0x101ffe, 0x11, 8000);
+    w16(h, 0x101ffe + 2 * 3000, 0x7777);
+    harness_set_reg(h, G_EAX, 0x7777);
+    harness_set_reg(h, G_EDI, 0x101ffe);
+    harness_set_reg(h, G_ECX, 4000);
+    RUN(h, CODE_FLAT, 0x66, 0xf2, 0xaf, 0xf4);
+    ck_assert_uint_eq(reg(h, G_ECX), 4000 - 3001);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x101ffe + 2 * 3001);
     ck_assert(harness_eflags(h) & F_ZF);
     /* repe scasd: skip equal dwords */
     for (int i = 0; i < 10; i++)
@@ -1101,6 +1132,7 @@ START_TEST(rep_throughput)
         { "rep stosd DF=0", { 0xfc, 0xf3, 0xab, 0xf4 }, BYTES / 4 },
         { "rep movsb DF=0", { 0xfc, 0xf3, 0xa4, 0xf4 }, BYTES },
         { "rep movsd DF=1", { 0xfd, 0xf3, 0xa5, 0xf4 }, BYTES / 4 },
+        { "repe cmpsd", { 0xfc, 0xf3, 0xa7, 0xf4 }, BYTES / 4 },   /* equal after the copies */
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         bool down = runs[k].code[0] == 0xfd;

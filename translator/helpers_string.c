@@ -11,13 +11,15 @@
  *     the instruction, so interrupts are taken between iterations as on hardware and no run blocks the exec loop.
  *     At least one iteration is done per call, so a REP always makes progress;
  *   - a zero count does nothing: no access, no I/O permission check, flags unchanged.
- * Fast path: REP MOVS / REP STOS (either direction) move up to a page at a time through host pointers when the
- * pages are plain RAM without translated code (every segment, page and type check of the chunk's first element is
- * done first, in the order the element loop would do them; the chunk is cut at the segment limits, the offset
- * wrap (64 KiB or 4 GiB) and the page ends). Everything else goes element by element through mmu_ld/mmu_st.
+ * Fast path: REP MOVS / STOS / CMPS / SCAS (either direction) work up to a page at a time through host pointers
+ * when the pages are plain RAM (or ROM, to read) and a written page holds no translated code. Every segment, page
+ * and type check of the chunk's first element is done first, in the order the element loop would do them; the
+ * chunk is cut at the segment limits, the offset wrap (64 KiB or 4 GiB) and the page ends. Everything else (MMIO,
+ * code pages, elements crossing a page) goes element by element through mmu_ld/mmu_st.
  * Left out: the descriptor word is defined in helpers_string.h; I/O permission is io_check_permission (sys.h);
  * data breakpoints (DR0-3) on the fast path are the MMU's business: XXX: a chunk does not report them. */
 #include <stdio.h>   /* exec.h uses FILE */
+#include <stddef.h>
 #include <string.h>
 #include "helpers.h"
 #include "helpers_string.h"
@@ -41,6 +43,7 @@ typedef struct StrCtx {
     uint32_t delta;         /* +size or -size (mod 2^32) */
     uint32_t slow_left;     /* elements to do one by one before trying the fast path again */
     bool cc_valid;          /* CMPS/SCAS: cc_* hold the flags of the last completed iteration */
+    bool stop;              /* a chunk ended the run (REPE/REPNE condition met) */
     uint32_t cc_dst, cc_src, cc_src2;
 } StrCtx;
 
@@ -302,6 +305,83 @@ static uint32_t stos_chunk(StrCtx *c, uint32_t cnt)
     return n;
 }
 
+static uint32_t str_host_ld(const uint8_t *p, int size)
+{
+    uint32_t v = p[0];
+    if (size > 1)
+        v |= (uint32_t)p[1] << 8;
+    if (size > 2)
+        v |= (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return v;
+}
+
+/* REPE/REPNE CMPS and SCAS over host pointers: compares up to n elements (a = NULL: against AL/AX/EAX), stops at
+ * the first one that ends the run (REPE: unequal, REPNE: equal); the flags are those of the last compared pair.
+ * Returns how many elements were compared. */
+static uint32_t str_scan(StrCtx *c, const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    bool up = c->delta == (uint32_t)c->size, repne = (c->desc & STR_REPNE) != 0;
+    uint32_t acc = c->env->t[G_EAX] & c->vmask, x = 0, y = 0, i;
+    for (i = 0; i < n; i++) {
+        ptrdiff_t o = (ptrdiff_t)i * c->size;
+        if (!up)
+            o = -o;
+        x = a ? str_host_ld(a + o, c->size) : acc;
+        y = str_host_ld(b + o, c->size);
+        if ((x == y) == repne) {
+            i++;
+            break;
+        }
+    }
+    c->stop = str_set_sub(c, x, y);
+    return i;
+}
+
+static uint32_t cmps_chunk(StrCtx *c, uint32_t cnt)
+{
+    CpuState *env = c->env;
+    if (cnt < 2)
+        return 0;
+    uint32_t si = str_get(c, G_ESI), di = str_get(c, G_EDI);
+    uint32_t n = str_fit(c, SEG_ES, di, str_fit(c, c->src_seg, si, cnt));
+    if (n < 2)
+        return 0;
+    seg_check_access(env, c->src_seg, si, c->size, false);
+    uint32_t pa_s = mmu_translate(env, env->seg[c->src_seg].base + si, MMU_ACC_READ, c->mmu_idx);
+    seg_check_access(env, SEG_ES, di, c->size, false);
+    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_READ, c->mmu_idx);
+    const uint8_t *hs = str_host(env, pa_s, false), *hd = str_host(env, pa_d, false);
+    if (!hs || !hd) {
+        c->slow_left = n;   /* MMIO: device reads one by one, in order */
+        return 0;
+    }
+    n = str_scan(c, hs, hd, n);
+    str_put(c, G_ESI, si + n * c->delta);
+    str_put(c, G_EDI, di + n * c->delta);
+    return n;
+}
+
+static uint32_t scas_chunk(StrCtx *c, uint32_t cnt)
+{
+    CpuState *env = c->env;
+    if (cnt < 2)
+        return 0;
+    uint32_t di = str_get(c, G_EDI);
+    uint32_t n = str_fit(c, SEG_ES, di, cnt);
+    if (n < 2)
+        return 0;
+    seg_check_access(env, SEG_ES, di, c->size, false);
+    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_READ, c->mmu_idx);
+    const uint8_t *hd = str_host(env, pa_d, false);
+    if (!hd) {
+        c->slow_left = n;
+        return 0;
+    }
+    n = str_scan(c, NULL, hd, n);
+    str_put(c, G_EDI, di + n * c->delta);
+    return n;
+}
+
 /* ---- the REP driver ---- */
 
 typedef bool (*StrStepFn)(StrCtx *c);
@@ -318,7 +398,7 @@ static uint32_t str_rep_run(StrCtx *c, StrStepFn step, StrChunkFn chunk)
         if (cnt == 0)
             return 1;
         uint32_t n = (chunk && c->slow_left == 0) ? chunk(c, cnt) : 0;
-        bool stop = false;
+        bool stop = c->stop;
         if (n == 0) {
             stop = step(c);
             n = 1;
@@ -351,8 +431,8 @@ static uint32_t str_run(CpuState *env, uint32_t desc, StrStepFn step, StrChunkFn
 uint32_t helper_string_movs(CpuState *env, uint32_t desc) { return str_run(env, desc, movs_step, movs_chunk); }
 uint32_t helper_string_stos(CpuState *env, uint32_t desc) { return str_run(env, desc, stos_step, stos_chunk); }
 uint32_t helper_string_lods(CpuState *env, uint32_t desc) { return str_run(env, desc, lods_step, NULL); }
-uint32_t helper_string_cmps(CpuState *env, uint32_t desc) { return str_run(env, desc, cmps_step, NULL); }
-uint32_t helper_string_scas(CpuState *env, uint32_t desc) { return str_run(env, desc, scas_step, NULL); }
+uint32_t helper_string_cmps(CpuState *env, uint32_t desc) { return str_run(env, desc, cmps_step, cmps_chunk); }
+uint32_t helper_string_scas(CpuState *env, uint32_t desc) { return str_run(env, desc, scas_step, scas_chunk); }
 
 /* INS/OUTS: the I/O permission check (IOPL, then the TSS bitmap) precedes the first access; with REP and a zero
  * count nothing is checked (the count test comes first, SDM vol 2 REP operation). */
