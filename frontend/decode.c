@@ -80,7 +80,7 @@ static bool dec_ea(Dec *d, X86Insn *in, uint8_t modrm)
             int idx = (sib >> 3) & 7;
             in->ea_base = sib & 7;
             in->ea_index = idx == 4 ? R_NONE : idx;
-            in->ea_scale = (uint8_t)(1u << (sib >> 6));
+            in->ea_scale = idx == 4 ? 1 : (uint8_t)(1u << (sib >> 6)); /* no index: the scale means nothing */
             if (mod == 0 && in->ea_base == R_EBP)
                 in->ea_base = R_NONE; /* [index*scale + disp32] */
         } else if (mod == 0 && rm == 5) {
