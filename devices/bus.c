@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "cpu.h"
 #include "mmu.h"
+#include "exec.h"
 
 enum { BIOS_LOW_BASE = 0xE0000, BIOS_LOW_SIZE = 0x20000, UNASSIGNED_LOG_SLOTS = 64 };
 
@@ -205,6 +206,10 @@ void bus_phys_write(Machine *m, uint32_t pa, uint32_t val, int size)
         return;
     }
     if (pa < m->ram_size && size <= (int)(m->ram_size - pa)) {
+        /* device DMA and page-table updates must not leave stale translations (the CPU's stores to RAM do not
+         * come here: the softmmu writes RAM directly after its own check) */
+        if (m->cpu && tb_page_has_code(m->cpu, pa))
+            tb_invalidate_phys(m->cpu, pa, (uint32_t)size);
         for (int i = 0; i < size; i++)
             m->ram[pa + i] = (uint8_t)(val >> (8 * i));
         return;

@@ -341,13 +341,36 @@ START_TEST(test_smc_rep_stos_over_following_code)
     harness_flat32(h, GDT);
     harness_write(h, CODE, code, sizeof(code));
     harness_set_reg(h, G_EIP, CODE);
-    uint64_t restarts = exec_stats.smc_restarts;
     run_expect_halt(1000);
-    ck_assert_uint_eq(exec_stats.smc_restarts - restarts, 1);
     ck_assert_uint_eq(harness_reg(h, G_EBX), 2);
     ck_assert_uint_eq(harness_reg(h, G_ECX), 0);
     ck_assert_uint_eq(harness_reg(h, G_EDI), 0x10016);
     ck_assert_uint_eq(ram16(0x10014), 0x9090);
+}
+END_TEST
+
+START_TEST(test_smc_stosb_next_instruction)
+{
+    /* STOSB (a store followed by an EDI update in the same instruction) rewrites the next instruction of the
+     * running block: the block restarts at the STOSB, which must then run exactly once (EDI advanced once). */
+    static const uint8_t code[] = {
+        0xbf, 0x09, 0x00, 0x01, 0x00,   /* 0x10000: mov edi, 0x10009 */
+        0xb0, 0x90,                     /* 0x10005: mov al, 0x90 */
+        0xfc,                           /* 0x10007: cld */
+        0xaa,                           /* 0x10008: stosb */
+        0x43,                           /* 0x10009: inc ebx → nop */
+        0xf4,                           /* 0x1000a: hlt */
+    };
+    harness_flat32(h, GDT);
+    harness_write(h, CODE, code, sizeof(code));
+    harness_set_reg(h, G_EBX, 0);
+    harness_set_reg(h, G_EIP, CODE);
+    uint64_t before = h->env->icount, restarts = exec_stats.smc_restarts;
+    run_expect_halt(100);
+    ck_assert_uint_eq(harness_reg(h, G_EBX), 0);
+    ck_assert_uint_eq(harness_reg(h, G_EDI), 0x1000a);
+    ck_assert_uint_eq(exec_stats.smc_restarts - restarts, 1);
+    ck_assert_uint_eq(h->env->icount - before, 6);
 }
 END_TEST
 
@@ -423,6 +446,7 @@ static Suite *exec_suite(void)
     tcase_add_test(tc, test_smc_next_instruction_same_block);
     tcase_add_test(tc, test_smc_patch_in_loop);
     tcase_add_test(tc, test_smc_rep_stos_over_following_code);
+    tcase_add_test(tc, test_smc_stosb_next_instruction);
     tcase_add_test(tc, test_smc_crossing_store_into_code);
     tcase_add_test(tc, test_tb_invalidation_bookkeeping);
     suite_add_tcase(s, tc);

@@ -25,6 +25,7 @@ typedef struct ExecRun {
     TB *prev;           /* the TB that ran last, for chaining (NULL after a flush/exception) */
     int prev_slot;
     uint64_t flush_gen;
+    bool no_irq_once;   /* an SMC restart: the storing instruction re-runs before any interrupt (progress) */
 } ExecRun;
 
 _Noreturn void cpu_raise_exception(CpuState *env, int vector, int error)
@@ -39,6 +40,7 @@ _Noreturn void cpu_raise_exception(CpuState *env, int vector, int error)
 enum { UNIMP_SLOTS = 512 };
 static struct { const char *what; uint32_t key; } unimp_seen[UNIMP_SLOTS];
 static int unimp_nseen;
+static FILE *unimp_log;     /* -d unimp with -D FILE: a copy of each first report */
 
 void log_unimplemented_once(const char *what, uint32_t key)
 {
@@ -53,6 +55,8 @@ void log_unimplemented_once(const char *what, uint32_t key)
     unimp_nseen++;
     fprintf(stderr, "pcjit: unimplemented: %s (0x%x)%s\n", what, key,
             unimp_nseen == UNIMP_SLOTS ? " (further ones not logged)" : "");
+    if (unimp_log && unimp_log != stderr)
+        fprintf(unimp_log, "unimplemented: %s (0x%x)\n", what, key);
 }
 
 /* ---- events between blocks ---- */
@@ -103,8 +107,10 @@ static int exec_events(CpuState *env, ExecRun *run)
         return STOP_SHUTDOWN;
     if (run->opt->max_insns && env->icount - run->start_icount >= run->opt->max_insns)
         return STOP_LIMIT;
-    bool shadow = (env->hflags & HF_INHIBIT_IRQ) && !env->halted;
-    env->hflags &= ~HF_INHIBIT_IRQ;
+    bool shadow = ((env->hflags & HF_INHIBIT_IRQ) && !env->halted) || run->no_irq_once;
+    if (!run->no_irq_once)
+        env->hflags &= ~HF_INHIBIT_IRQ;
+    run->no_irq_once = false;
     /* MOV SS / POP SS / STI shadow: no interrupt before the next instruction (SDM vol 3 6.8.3). The shadow ends
      * with the next block (a block that sets it again keeps it); an HLT already executed has used it up. */
     if (!shadow && exec_check_interrupts(env, run)) {
@@ -137,8 +143,10 @@ static void exec_exception(CpuState *env, ExecRun *run)
         env->icount += (uint64_t)done;
         exec_stats.insns += (uint64_t)done;
     }
-    if (vector == EXCP_SMC_RESTART)
+    if (vector == EXCP_SMC_RESTART) {
+        run->no_irq_once = true;
         return;         /* state is at the storing instruction: it re-runs alone (tb.c) */
+    }
     env->exc_is_int = false;
     exec_stats.exceptions++;
     exec_log_int(run, env, is_int ? "INT" : "EXC", vector, env->exc_error);
@@ -221,6 +229,7 @@ int cpu_exec(CpuState *env, const ExecOptions *opt)
     tb_cache_init(env);
     interp_init();
     tb_set_log(opt->log, opt->log ? opt->log_mask : 0, opt->disas);
+    unimp_log = (opt->log_mask & LOG_UNIMP) ? opt->log : NULL;
     for (;;) {
         if (setjmp(env->jmp_env) != 0)
             exec_exception(env, &run);
