@@ -6,8 +6,9 @@
  * Flags the SDM leaves undefined get one deterministic value each (a P6 has fixed behaviour too, but it is not
  * documented; the differential tests mask these flags):
  *   LOGIC (AND OR XOR TEST, BSF/BSR): AF = 0.
- *   SHL/SHR/SAR (and SHLD/SHRD, which reuse them): AF = 0; OF for counts above 1 uses the count-1 formula:
- *     SHL: OF = CF ^ MSB(result); SHR/SAR: OF = MSB(original) ^ MSB(result) (0 for SAR).
+ *   SHL/SHR/SAR (and SHLD/SHRD, which reuse them): AF = 0; OF for any count is that of the last 1-bit step,
+ *     MSB(operand shifted by count-1) ^ MSB(result): SHL: CF ^ MSB(result); SHR: MSB(original) for count 1, else
+ *     0; SAR: 0 (what the 80286 hardware vectors show for counts above 1).
  *   MUL/IMUL: SF, ZF, PF from the low half of the product, AF = 0.
  * Left out: RCL/RCR, BCD and the bit instructions, which compute their flags eagerly (CC_OP_EFLAGS). */
 #include "cpu.h"
@@ -63,7 +64,7 @@ uint32_t cc_compute_flags(uint32_t op, uint32_t dst, uint32_t src, uint32_t src2
         return src & F_ARITH;
     if (op >= CC_OP_NB)
         return 0;   /* never produced by the translator; a defined answer for a corrupted state */
-    sign = 0x80u << (8 * ((op - 1) % 3));
+    sign = (op - 1) % 3 == 0 ? 0x80u : (op - 1) % 3 == 1 ? 0x8000u : 0x80000000u;   /* B, W, L */
     m = sign | (sign - 1);
     switch ((op - 1) / 3 * 3 + 1) {
     case CC_OP_ADDB: return flags_add(dst, src, 0, sign);
@@ -94,7 +95,7 @@ uint32_t cc_compute_flags(uint32_t op, uint32_t dst, uint32_t src, uint32_t src2
         return f;
     case CC_OP_SARB:
         f = flags_szp(dst, sign) | (src & F_CF);
-        if ((src2 ^ dst) & sign)
+        if ((src ^ dst) & sign)
             f |= F_OF;
         return f;
     case CC_OP_MULB:

@@ -184,9 +184,8 @@ static uint32_t bcd_daa_das(uint32_t ax, uint32_t flags, bool sub)
     if (old_al > 0x99 || (flags & F_CF)) {
         al = (sub ? al - 0x60 : al + 0x60) & 0xff;
         cf = F_CF;
-    } else {
-        cf = 0;   /* even after a borrow out of AL - 6 (SDM vol 2 DAS pseudo-code) */
     }
+    /* else: the SDM pseudo-code clears CF here, but hardware (80286 vectors) keeps the borrow out of AL - 6 */
     f = flags_szp(al, 0x80) | af | cf;
     if (sub ? (old_al & ~al & 0x80) : (~old_al & al & 0x80))
         f |= F_OF;

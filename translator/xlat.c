@@ -460,12 +460,12 @@ int xlat_call(Xlat *x, int helper, int a, int b, int c)
 
 /* ------------------------------------------------------------------ exits */
 
-/* Single-step (EFLAGS.TF): every exit of a one-instruction block must deliver the #DB trap first (SDM vol 3
- * 17.3.1.4). XXX: engineer F owns debug semantics and adds HELPER_debug_single_step; until it exists a TF block
- * ends after one instruction but raises no #DB. */
+/* Single-step (EFLAGS.TF): every exit of a one-instruction block delivers the #DB trap first, once G_EIP holds
+ * the next eip (SDM vol 3 17.3.1.4; the helper, in the debug code, decides about RF/inhibit details). */
 static void emit_single_step(Xlat *x)
 {
-    (void)x;
+    if (x->hflags & HF_TF)
+        ir_call(x->b, HELPER_debug_single_step, IR_NONE, IR_NONE, IR_NONE);
 }
 
 void xlat_jump_const(Xlat *x, uint32_t target)
@@ -599,6 +599,8 @@ static void xlat_one(Xlat *x, const X86Insn *in)
     b->insn_ccop[n] = (uint8_t)x->cc_op;
     x->insn = in;
     x->ea = -1;
+    if (x->hflags & HF_DR_EXEC)   /* instruction breakpoints (DR7) are checked before the instruction runs */
+        xlat_call(x, HELPER_debug_check_exec, ir_movi(b, x->pc), IR_NONE, IR_NONE);
     if (in->status == DEC_TOO_LONG) {
         xlat_raise(x, EXC_GP, 0);   /* over 15 bytes (SDM vol 2 2.3.11) */
         return;
