@@ -67,7 +67,8 @@ typedef struct X86Insn {
     uint16_t opcode;    /* 0x00..0xFF one-byte map, 0x0F00..0x0FFF two-byte map */
     uint8_t modrm;      /* raw ModRM (valid if has_modrm) */
     bool has_modrm;
-    /* effective address: seg:[base + index*scale + disp], wrapped to addrsize */
+    /* effective address: seg:[base + index*scale + disp], wrapped to addrsize. With 16-bit addressing R_EBX,
+     * R_EBP, R_ESI, R_EDI name BX, BP, SI, DI ([SI] is base SI); disp16 is stored zero-extended, disp8 sign-extended */
     uint8_t ea_base;    /* R_* or R_NONE */
     uint8_t ea_index;   /* R_* or R_NONE */
     uint8_t ea_scale;   /* 1, 2, 4, 8 */
