@@ -706,6 +706,18 @@ START_TEST(call_ret_32)
     ck_assert_uint_eq(reg(h, G_EIP), CODE_FLAT + 5);
     ck_assert_uint_eq(reg(h, G_ESP), 0x7fffc);
     ck_assert_uint_eq(r32(h, 0x7fffc), CODE_FLAT + 4);
+    /* operand size 16 in 32-bit code: the target wraps to 16 bits, CALL pushes IP (2 bytes), RET pops 2 */
+    harness_set_reg(h, G_ESP, 0x80000);
+    w8(h, 0x0004, 0xf4);
+    w8(h, 0x0010, 0xf4);
+    w16(h, 0x0020, 0x6690);   /* 0x20: 90 66 C3 -> nop; ret16 */
+    w8(h, 0x0022, 0xc3);
+    RUN(h, CODE_FLAT, 0x66, 0xe9, 0x00, 0x00);                       /* jmp16 to (0x10004 + 0) & 0xffff */
+    ck_assert_uint_eq(reg(h, G_EIP), 0x0005);
+    RUN(h, CODE_FLAT, 0x66, 0xe8, 0x1c, 0x00);                       /* call16 to 0x0020; returns to 0x0004 */
+    ck_assert_uint_eq(reg(h, G_EIP), 0x0005);
+    ck_assert_uint_eq(reg(h, G_ESP), 0x80000);
+    ck_assert_uint_eq(r16(h, 0x7fffe), 0x0004);
     harness_free(h);
 }
 END_TEST
