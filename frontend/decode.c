@@ -2,7 +2,10 @@
  * Invariants: pure (no globals written, no side effects); never reads bytes[i] for i >= avail; the 15-byte limit
  * is checked as each byte is consumed, so a run of prefixes alone can give DEC_TOO_LONG (SDM vol 2 2.3.11);
  * the first byte that cannot be consumed decides: index 15 → DEC_TOO_LONG, index >= avail → DEC_NEED_MORE.
- * A DEC_UD result is final as soon as the encoding is known to be invalid (the rest is not fetched).
+ * Exception priority (SDM vol 3 6.9, table 6-2): a fetch fault or the length limit beats #UD. So an invalid form of
+ * a defined instruction (LOCK misuse, register where memory is required, MOV CS, CR5...) is only reported as
+ * DEC_UD after the rest of its bytes were consumed; an undefined opcode (whose length nothing defines) is DEC_UD
+ * at once.
  * Left out: SSE/SSE2/3DNow! (#UD on this CPU), 64-bit mode, VEX; x87/MMX semantics (decoded for operands only). */
 #include <string.h>
 #include "decode_internal.h"
@@ -25,7 +28,10 @@ typedef struct Dec {
     const uint8_t *b;
     int pos, lim;
     uint8_t fail_status;
+    bool ud;   /* a defined instruction in an invalid form: #UD once its length is known */
 } Dec;
+
+enum { DEC_RAN_OUT = 0xff }; /* internal: the bytes ran out (becomes fail_status) */
 
 static inline bool dec_need(const Dec *d, int n)
 {
@@ -115,7 +121,8 @@ static inline void op_set(X86Operand *o, int kind, int size, int reg, uint32_t i
     o->imm = imm;
 }
 
-/* Fill one operand from its spec, consuming immediate bytes. Returns DEC_OK, DEC_UD, or 0xff (ran out). */
+/* Fill one operand from its spec, consuming immediate bytes. Returns DEC_OK or DEC_RAN_OUT; an invalid form
+ * (memory-only operand with a register, Sreg 6/7, CR1/CR5-CR7) sets d->ud. */
 static int dec_operand(Dec *d, X86Insn *in, int spec, X86Operand *o)
 {
     int ds = in->datasize, os = in->opsize;
@@ -134,14 +141,14 @@ static int dec_operand(Dec *d, X86Insn *in, int spec, X86Operand *o)
     case O_Gw:  op_set(o, OPK_REG, 2, reg, 0); return DEC_OK;
     case O_M0: case O_Mp: case O_Ma: case O_M6: case O_M8:
         if (mod == 3)
-            return DEC_UD;
+            d->ud = true;
         n = spec == O_M0 ? 0 : spec == O_Mp ? os + 2 : spec == O_Ma ? 2 * os : spec == O_M6 ? 6 : 8;
         op_set(o, OPK_MEM, n, 0, 0);
         return DEC_OK;
     case O_I: case O_Ib: case O_Ibs: case O_Iw:
         n = spec == O_I ? ds : spec == O_Iw ? 2 : 1;
         if (!dec_need(d, n))
-            return 0xff;
+            return DEC_RAN_OUT;
         v = dec_read(d, n);
         if (spec == O_Ibs) {
             op_set(o, OPK_IMM, ds, 0, (uint32_t)(int32_t)(int8_t)v & size_mask(ds));
@@ -156,7 +163,7 @@ static int dec_operand(Dec *d, X86Insn *in, int spec, X86Operand *o)
     case O_ONE: op_set(o, OPK_IMM, 1, 0, 1); return DEC_OK;
     case O_O:
         if (!dec_need(d, in->addrsize))
-            return 0xff;
+            return DEC_RAN_OUT;
         in->has_mem = true;
         in->ea_base = in->ea_index = R_NONE;
         in->ea_scale = 1;
@@ -165,7 +172,7 @@ static int dec_operand(Dec *d, X86Insn *in, int spec, X86Operand *o)
         return DEC_OK;
     case O_S:
         if (reg > SEG_GS)
-            return DEC_UD;
+            d->ud = true;
         op_set(o, OPK_SREG, 2, reg, 0);
         return DEC_OK;
     case O_ES: case O_CS: case O_SS: case O_DS: case O_FS: case O_GS:
@@ -174,14 +181,14 @@ static int dec_operand(Dec *d, X86Insn *in, int spec, X86Operand *o)
     case O_Jb: case O_Jz:
         n = spec == O_Jb ? 1 : os;
         if (!dec_need(d, n))
-            return 0xff;
+            return DEC_RAN_OUT;
         v = dec_read(d, n);
         v = n == 1 ? (uint32_t)(int8_t)v : n == 2 ? (uint32_t)(int16_t)v : v;
         op_set(o, OPK_REL, os, 0, v); /* made absolute once the length is known */
         return DEC_OK;
     case O_Ap:
         if (!dec_need(d, os + 2))
-            return 0xff;
+            return DEC_RAN_OUT;
         v = dec_read(d, os);
         op_set(o, OPK_FAR, os + 2, 0, v);
         o->sel = (uint16_t)dec_read(d, 2);
@@ -189,12 +196,12 @@ static int dec_operand(Dec *d, X86Insn *in, int spec, X86Operand *o)
     case O_C:
         /* CR0, CR2, CR3, CR4 exist on a P6; CR1, CR5-CR7 are reserved: #UD (SDM vol 2 MOV-Control Registers) */
         if (reg == 1 || reg > 4)
-            return DEC_UD;
+            d->ud = true;
         op_set(o, OPK_CREG, 4, reg, 0);
         return DEC_OK;
     case O_D:   op_set(o, OPK_DREG, 4, reg, 0); return DEC_OK;
     case O_R:   op_set(o, OPK_REG, 4, rm, 0); return DEC_OK;
-    default:    return DEC_UD;
+    default:    d->ud = true; return DEC_OK;
     }
 }
 
@@ -222,8 +229,10 @@ static inline int dec_prefix(uint8_t c, uint8_t *seg)
 
 static int dec_finish(Dec *d, X86Insn *in, int status)
 {
-    if (status == 0xff)
+    if (status == DEC_RAN_OUT)
         status = d->fail_status;
+    else if (status == DEC_OK && d->ud)
+        status = DEC_UD;
     in->status = (uint8_t)status;
     if (status != DEC_OK) {
         in->op = X86_OP_INVALID;
@@ -246,7 +255,7 @@ static int dec_body(Dec *d, X86Insn *in, const DecRow *row)
     in->op = row->op;
     if (flags & F_MODRM) {
         if (!dec_need(d, 1))
-            return 0xff;
+            return DEC_RAN_OUT;
         uint8_t modrm = (uint8_t)dec_read(d, 1);
         in->modrm = modrm;
         in->has_modrm = true;
@@ -260,15 +269,17 @@ static int dec_body(Dec *d, X86Insn *in, const DecRow *row)
         if (in->op == X86_OP_INVALID)
             return DEC_UD;
         if ((in->prefixes & PFX_LOCK) && (!(flags & F_LOCK) || modrm >= 0xC0))
-            return DEC_UD;
+            d->ud = true;
         if (modrm < 0xC0 && !(flags & F_MODREG) && !dec_ea(d, in, modrm))
-            return 0xff;
+            return DEC_RAN_OUT;
         /* MOV Sreg, Ew: loading CS is #UD (SDM vol 2 MOV) */
         if (in->opcode == 0x8E && ((modrm >> 3) & 7) == SEG_CS)
-            return DEC_UD;
+            d->ud = true;
     } else {
-        if (in->op == X86_OP_INVALID || (in->prefixes & PFX_LOCK))
+        if (in->op == X86_OP_INVALID)
             return DEC_UD;
+        if (in->prefixes & PFX_LOCK)
+            d->ud = true;
     }
     int n = 0;
     for (; n < 3 && specs[n] != O_NONE; n++) {
@@ -282,7 +293,7 @@ static int dec_body(Dec *d, X86Insn *in, const DecRow *row)
 
 int x86_decode(const uint8_t *bytes, int avail, bool mode32, uint32_t eip, X86Insn *in)
 {
-    Dec d = { bytes, 0, avail < 15 ? (avail < 0 ? 0 : avail) : 15, avail < 15 ? DEC_NEED_MORE : DEC_TOO_LONG };
+    Dec d = { bytes, 0, avail < 15 ? (avail < 0 ? 0 : avail) : 15, avail < 15 ? DEC_NEED_MORE : DEC_TOO_LONG, false };
     memset(in, 0, sizeof *in);
     in->eip = eip;
     in->ea_base = in->ea_index = R_NONE;
@@ -291,7 +302,7 @@ int x86_decode(const uint8_t *bytes, int avail, bool mode32, uint32_t eip, X86In
     int p;
     for (;;) {
         if (!dec_need(&d, 1))
-            return dec_finish(&d, in, 0xff);
+            return dec_finish(&d, in, DEC_RAN_OUT);
         c = bytes[d.pos++];
         p = dec_prefix(c, &seg);
         if (!p)
@@ -307,7 +318,7 @@ int x86_decode(const uint8_t *bytes, int avail, bool mode32, uint32_t eip, X86In
     const DecRow *row;
     if (c == 0x0F) {
         if (!dec_need(&d, 1))
-            return dec_finish(&d, in, 0xff);
+            return dec_finish(&d, in, DEC_RAN_OUT);
         c = bytes[d.pos++];
         in->opcode = 0x0F00 | c;
         row = &dec_map2[c];
@@ -356,17 +367,17 @@ static int dec_fpu(Dec *d, X86Insn *in)
     int esc = in->opcode & 7;
     in->op = X86_OP_FPU;
     if (!dec_need(d, 1))
-        return 0xff;
+        return DEC_RAN_OUT;
     uint8_t modrm = (uint8_t)dec_read(d, 1);
     int reg = (modrm >> 3) & 7, rm = modrm & 7;
     in->modrm = modrm;
     in->has_modrm = true;
     if (in->prefixes & PFX_LOCK)
-        return DEC_UD;
+        d->ud = true;
     if (modrm >= 0xC0) {
         uint8_t valid = fpu_reg_valid[esc][reg];
         if (!(valid & (1u << rm)))
-            return DEC_UD;
+            d->ud = true;
         if (valid == 0xFF) {
             op_set(&in->ops[0], OPK_STREG, 10, rm, 0);
             in->nops = 1;
@@ -378,13 +389,13 @@ static int dec_fpu(Dec *d, X86Insn *in)
     }
     int size = fpu_mem_size[esc][reg];
     if (size == 0)
-        return DEC_UD;
+        d->ud = true; /* reserved, but the ModRM still defines the length */
     if (size == 0xE)
         size = in->opsize == 4 ? 28 : 14;
     else if (size == 0x5E)
         size = in->opsize == 4 ? 108 : 94;
     if (!dec_ea(d, in, modrm))
-        return 0xff;
+        return DEC_RAN_OUT;
     op_set(&in->ops[0], OPK_MEM, size, 0, 0);
     in->nops = 1;
     return DEC_OK;
@@ -406,15 +417,17 @@ static int dec_mmx(Dec *d, X86Insn *in)
     char form = c < 0x80 ? mmx_form_60[c - 0x60] : mmx_form_d0[c - 0xD0];
     in->op = X86_OP_MMX;
     in->datasize = in->opsize;
-    /* 66/F2/F3 select SSE forms of this space on later CPUs; LOCK is never allowed */
-    if (form == '.' || (in->prefixes & (PFX_OPSIZE | PFX_REP | PFX_REPNE | PFX_LOCK)))
+    if (form == '.')
         return DEC_UD;
+    /* 66/F2/F3 select SSE forms of this space on later CPUs (reserved with MMX); LOCK is never allowed */
+    if (in->prefixes & (PFX_OPSIZE | PFX_REP | PFX_REPNE | PFX_LOCK))
+        d->ud = true;
     if (form == 'e') {
         in->op = X86_OP_EMMS;
         return DEC_OK;
     }
     if (!dec_need(d, 1))
-        return 0xff;
+        return DEC_RAN_OUT;
     uint8_t modrm = (uint8_t)dec_read(d, 1);
     int reg = (modrm >> 3) & 7, rm = modrm & 7;
     bool mem = modrm < 0xC0;
@@ -423,7 +436,7 @@ static int dec_mmx(Dec *d, X86Insn *in)
     if (form == 's' && (!(mmx_shift_regs[c - 0x71] & (1u << reg)) || mem))
         return DEC_UD;
     if (mem && !dec_ea(d, in, modrm))
-        return 0xff;
+        return DEC_RAN_OUT;
     X86Operand *o = in->ops;
     X86Operand rmop = { .kind = mem ? OPK_MEM : OPK_MMXREG, .size = 8, .reg = (uint8_t)rm };
     X86Operand regop = { .kind = OPK_MMXREG, .size = 8, .reg = (uint8_t)reg };
@@ -437,7 +450,7 @@ static int dec_mmx(Dec *d, X86Insn *in)
     case 's':
         o[0] = rmop;
         if (!dec_need(d, 1))
-            return 0xff;
+            return DEC_RAN_OUT;
         op_set(&o[1], OPK_IMM, 1, 0, dec_read(d, 1));
         break;
     default:

@@ -596,6 +596,35 @@ START_TEST(test_length_limit)
 }
 END_TEST
 
+/* Exception priority (SDM vol 3 6.9): an invalid form of a defined instruction is #UD only once its bytes are all
+ * there and within 15; an undefined opcode is #UD as soon as it is seen. */
+START_TEST(test_priority)
+{
+    static const struct { const char *hex; int avail; int status; } cases[] = {
+        { "F0 8B 80 00 00 00 00", 7, DEC_UD },            /* LOCK MOV: #UD ... */
+        { "F0 8B 80 00 00 00 00", 5, DEC_NEED_MORE },     /* ... unless its displacement is on the next page */
+        { "3E 3E 3E 3E 3E 3E 3E 3E 3E F0 8B 80 00 00 00 00", 16, DEC_TOO_LONG }, /* ... or it is 16 bytes long */
+        { "8D 80 00 00 00 00", 6, DEC_OK },
+        { "8D C0", 2, DEC_UD }, { "C4 C0", 2, DEC_UD },
+        { "3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 0F 20 C8", 16, DEC_TOO_LONG },
+        { "DB 88 00 00 00 00", 6, DEC_UD }, { "DB 88 00 00 00 00", 3, DEC_NEED_MORE },
+        { "66 0F 6F 80 00 00 00 00", 8, DEC_UD }, { "66 0F 6F 80 00 00 00 00", 6, DEC_NEED_MORE },
+        { "F0 0F 20 C0", 4, DEC_UD }, { "8E 8C 00", 3, DEC_NEED_MORE }, { "8E 8C 00 00 00 00 00", 7, DEC_UD },
+        { "0F 0A", 2, DEC_UD }, { "FF B8", 2, DEC_UD }, { "C6 88", 2, DEC_UD }, { "0F 71 10", 3, DEC_UD },
+        { "3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 0F 05", 16, DEC_TOO_LONG },
+        { "3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 3E 0F 05", 15, DEC_UD },
+    };
+    uint8_t b[32];
+    X86Insn in;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        parse_hex(cases[i].hex, b);
+        int st = decode_at_end(b, cases[i].avail, true, 0, &in);
+        ck_assert_msg(st == cases[i].status, "%s avail %d: status %d want %d", cases[i].hex, cases[i].avail, st,
+                      cases[i].status);
+    }
+}
+END_TEST
+
 /* Every truncation point of valid encodings gives DEC_NEED_MORE; the bytes sit before an unmapped page, so
  * a read past avail would fault the test. */
 START_TEST(test_need_more)
@@ -684,6 +713,7 @@ int main(void)
     tcase_add_test(tc, test_lock);
     tcase_add_test(tc, test_length_limit);
     tcase_add_test(tc, test_need_more);
+    tcase_add_test(tc, test_priority);
     tcase_add_test(tc, test_random_robust);
     tcase_add_test(tc, test_op_names);
     suite_add_tcase(s, tc);
