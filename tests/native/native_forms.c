@@ -282,9 +282,29 @@ static unsigned rm_exclusions(const NdForm *f)
     return f->msize == 1 ? (1u << 0 | 1u << 4) : (1u << 0 | 1u << 2);
 }
 
-static void encode_modrm(const NdForm *f, NdRng *r, NdCase *c, uint8_t **p)
+/* May this form take LOCK with a memory destination? (SDM vol 2 "LOCK": ADD ADC AND BTC BTR BTS CMPXCHG DEC INC
+ * NEG NOT OR SBB SUB XOR XADD XCHG) */
+static bool form_lockable(const NdForm *f)
 {
-    bool mem = (f->flags & NDF_MEM) && rnd(r, 3) == 0;
+    uint8_t o0 = f->op[0], o1 = f->op[1];
+    if (f->nop == 1) {
+        if (o0 < 0x40)
+            return (o0 & 7) < 2 && (o0 >> 3) != 7;
+        if (o0 >= 0x80 && o0 <= 0x83)
+            return f->ext != 7;
+        if (o0 == 0xf6 || o0 == 0xf7)
+            return f->ext == 2 || f->ext == 3;
+        if (o0 == 0xfe || o0 == 0xff)
+            return f->ext == 0 || f->ext == 1;
+        return o0 == 0x86 || o0 == 0x87;
+    }
+    if (o1 == 0xba)
+        return f->ext >= 5;
+    return o1 == 0xc0 || o1 == 0xc1 || o1 == 0xb0 || o1 == 0xb1 || o1 == 0xab || o1 == 0xb3 || o1 == 0xbb;
+}
+
+static void encode_modrm(const NdForm *f, NdRng *r, NdCase *c, uint8_t **p, bool mem)
+{
     c->modrm_at = (uint8_t)(*p - c->code);
     if (mem)
         c->ptr_mask |= 1u << R_EBX;
@@ -305,6 +325,11 @@ void nd_make_encoding(const NdForm *f, NdRng *r, NdCase *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->name, sizeof(c->name), "%s", f->name);
     uint8_t *p = c->code;
+    bool mem = (f->flags & NDF_MEM) && rnd(r, 3) == 0;
+    if (mem && form_lockable(f) && rnd(r, 2))
+        *p++ = 0xf0;   /* LOCK */
+    if (mem && rnd(r, 4) == 0)
+        *p++ = "\x26\x2e\x36\x3e"[rnd(r, 4)];   /* ES/CS/SS/DS override: no effect flat, ignored in 64-bit mode */
     if (f->flags & NDF_REP)
         *p++ = 0xf3;
     if (f->flags & NDF_REPNE)
@@ -318,7 +343,7 @@ void nd_make_encoding(const NdForm *f, NdRng *r, NdCase *c)
     if (f->flags & NDF_OPREG)
         p[-1] |= (uint8_t)pick_reg(r, 4, 0, 0);
     if (f->flags & NDF_MODRM)
-        encode_modrm(f, r, c, &p);
+        encode_modrm(f, r, c, &p, mem);
     if (f->cnt == CNT_IMM8) {
         uint8_t n = rand_count(r);
         while (f->kind == K_SHLD && f->osize == 2 && (n & 31) > 16)
