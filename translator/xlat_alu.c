@@ -287,6 +287,14 @@ static int shift_count(Xlat *x, int i, uint32_t *k)
     return ir_op2i(x->b, IR_AND_I, xlat_load_op(x, i), 31);
 }
 
+/* A constant count of 0 changes neither the operand nor the flags, but the memory operand is still accessed
+ * (read with the write check), so its faults happen (80286 vectors: a word at offset FFFF faults). */
+static void count0_access(Xlat *x)
+{
+    if (op_is_mem(x, 0))
+        xlat_load_op_rmw(x, 0);
+}
+
 /* d = a <op> count, count either the temp c or the constant k */
 static int shift_by(Xlat *x, int op_rr, int a, int c, uint32_t k)
 {
@@ -326,7 +334,7 @@ static void shift_op(Xlat *x, int kind)
     int c = shift_count(x, 1, &k);
     int a, r, src;
     if (c < 0 && k == 0)
-        return;   /* count 0: nothing changes (XXX: a memory operand is not even read) */
+        { count0_access(x); return; }
     a = op_is_mem(x, 0) ? xlat_load_op_rmw(x, 0) : xlat_load_op(x, 0);
     if (kind == SH_SHL) {
         r = mask_to(x, shift_by(x, IR_SHL, a, c, k), size);
@@ -372,7 +380,7 @@ static void rotate_op(Xlat *x, bool right)
     int c = shift_count(x, 1, &k);
     int a, r, cf, of, msb;
     if (c < 0 && k == 0)
-        return;
+        { count0_access(x); return; }
     a = op_is_mem(x, 0) ? xlat_load_op_rmw(x, 0) : xlat_load_op(x, 0);
     if (size == 4) {
         r = shift_by(x, right ? IR_ROR : IR_ROL, a, c, k);
@@ -408,7 +416,7 @@ static void rotc_op(Xlat *x, bool right)
     int c = shift_count(x, 1, &k);
     int a, mode, r, f;
     if (c < 0 && k == 0)
-        return;
+        { count0_access(x); return; }
     a = op_is_mem(x, 0) ? xlat_load_op_rmw(x, 0) : xlat_load_op(x, 0);
     if (c < 0)
         c = ir_movi(b, k);
@@ -432,7 +440,7 @@ static void shxd_op(Xlat *x, bool right)
     int c = shift_count(x, 2, &k);
     int a, s, r, src;
     if (c < 0 && k == 0)
-        return;
+        { count0_access(x); return; }
     a = op_is_mem(x, 0) ? xlat_load_op_rmw(x, 0) : xlat_load_op(x, 0);
     s = xlat_load_op(x, 1);
     if (size == 2) {
