@@ -5,10 +5,12 @@
 ; and code segments not present), #SS (SS not present, SS limit), #GP (null DS, INT beyond the IDT limit),
 ; #DF (a #GP whose IDT gate is not present: #NP during delivery of a contributory exception, SDM vol 3 6.15
 ; Table 6-5), INT3 and INT 3 (traps), single-step after POPF sets TF (#DB after the next instruction, DR6.BS).
-; QEMU 7.2 TCG is wrong on three of these and fails exactly them (see tests.cmake): it does not check the SS limit
-; (see pm_basic), it lets a memory access through a null DS go ahead instead of #GP(0) (SDM vol 3 3.4.2), and it
-; executes LOCK MOV instead of raising #UD (SDM vol 2 LOCK: #UD for any instruction not in the lockable list).
-; Left out: #AC, #MF/#XF (FPU issue), #TS (task switches with a bad TSS), data/instruction breakpoints.
+; Also: execute and data (write, read/write) breakpoints in DR0-DR7 with DR6 and RF, and #AC(0) at CPL 3.
+; QEMU 7.2 TCG is wrong on four of these and fails exactly them (see tests.cmake): it does not check the SS limit
+; (see pm_basic), it lets a memory access through a null DS go ahead instead of #GP(0) (SDM vol 3 3.4.2), it
+; executes LOCK MOV instead of raising #UD (SDM vol 2 LOCK: #UD for any instruction not in the lockable list), and
+; it never raises #AC (alignment checking is not implemented in TCG).
+; Left out: #MF/#XF (FPU issue), #TS (tasks.asm), I/O breakpoints (CR4.DE).
 %include "lib.inc"
 
 T_NP_DATA       equ SEL_FREE + 0x00     ; data segment, P = 0
@@ -42,6 +44,8 @@ test_main:
         call    t_df
         call    t_int3
         call    t_single_step
+        call    t_breakpoints
+        call    t_ac
         ret
 
 t_de:
@@ -216,5 +220,100 @@ t_single_step:
         pop     eax
         CHECKM  "single_step_tf_off", eax, 0x100, 0
         ret
+
+; debug registers (SDM vol 3 17.2-17.3): an execute breakpoint is a fault before the instruction (DR6.B0, EIP on
+; it; RF in the frame lets it run once), a data write breakpoint a trap after the write (DR6.B1, EIP after it),
+; a read/write breakpoint also fires on a read
+rf_hook:
+        or      dword [esi + 16], 0x10000       ; EFLAGS.RF: restart the instruction without a new #DB
+        ret
+t_breakpoints:
+        xor     eax, eax
+        mov     dr6, eax
+        mov     eax, .bp
+        mov     dr0, eax
+        mov     eax, 0x401                      ; L0, execute, length 1
+        mov     dr7, eax
+        call    exc_clear
+        mov     dword [exc_hook], rf_hook
+        xor     ebx, ebx
+.bp:    inc     ebx
+        mov     dword [exc_hook], 0
+        CHECK   "exec_bp_vec", [exc_vec], 1
+        CHECK   "exec_bp_eip", [exc_eip], .bp
+        CHECKM  "exec_bp_dr6_b0", [exc_dr6], 0x400F, 1
+        CHECK   "exec_bp_once_with_rf", [exc_count], 1
+        CHECK   "exec_bp_insn_ran_once", ebx, 1
+        xor     eax, eax
+        mov     dr6, eax
+        mov     eax, test_tmp + 0x40
+        mov     dr1, eax
+        mov     eax, 0x00D00404                 ; L1, write, length 4
+        mov     dr7, eax
+        call    exc_clear
+        mov     eax, [test_tmp + 0x40]          ; a read does not fire a write breakpoint
+        CHECK   "data_bp_read_ignored", [exc_count], 0
+        EXPECT_EXC .r2
+        mov     dword [test_tmp + 0x40], 0x5A5A
+.n2:    nop
+.r2:    EXC_CHECK "data_bp_write", 1, 0, .n2
+        CHECKM  "data_bp_write_dr6_b1", [exc_dr6], 0x400F, 2
+        CHECK   "data_bp_write_done", [test_tmp + 0x40], 0x5A5A
+        xor     eax, eax
+        mov     dr6, eax
+        mov     eax, 0x00F00404                 ; L1, read/write, length 4
+        mov     dr7, eax
+        EXPECT_EXC .r3
+        mov     eax, [test_tmp + 0x42]          ; overlaps the watched dword
+.n3:    nop
+.r3:    EXC_CHECK "data_bp_read", 1, 0, .n3
+        CHECKM  "data_bp_read_dr6_b1", [exc_dr6], 0x400F, 2
+        xor     eax, eax
+        mov     dr7, eax
+        mov     dr6, eax
+        ret
+
+; #AC(0): CPL 3, CR0.AM and EFLAGS.AC, a misaligned access (SDM vol 3 6.15); none at CPL 0 or when aligned
+t_ac:
+        mov     eax, cr0
+        or      eax, 0x40000
+        mov     cr0, eax
+        pushfd
+        or      dword [esp], 0x40000
+        popfd
+        mov     eax, [test_tmp + 1]             ; CPL 0: no alignment check
+        pushfd
+        and     dword [esp], ~0x40000
+        popfd
+        mov     dword [test_tmp + 0x50], -1
+        call    exc_clear
+        mov     ebx, .user
+        call    call_ring3
+        CHECK   "ac_aligned_no_fault", [test_tmp + 0x60], 0
+        CHECK   "ac_vec", [test_tmp + 0x50], 17
+        CHECK   "ac_err", [test_tmp + 0x54], 0
+        CHECK   "ac_eip", [test_tmp + 0x58], t_ac.f1
+        mov     eax, cr0
+        and     eax, ~0x40000
+        mov     cr0, eax
+        ret
+.user:  pushfd
+        or      dword [esp], 0x40000
+        popfd
+        mov     eax, [test_tmp + 4]
+        mov     eax, [exc_count]
+        mov     [test_tmp + 0x60], eax
+        mov     dword [exc_resume], .r1
+.f1:    mov     eax, [test_tmp + 2]
+.r1:    mov     eax, [exc_vec]
+        mov     [test_tmp + 0x50], eax
+        mov     eax, [exc_err]
+        mov     [test_tmp + 0x54], eax
+        mov     eax, [exc_eip]
+        mov     [test_tmp + 0x58], eax
+        pushfd
+        and     dword [esp], ~0x40000
+        popfd
+        int     0x30
 
 IMAGE_END

@@ -4,11 +4,16 @@
 ; at CPL 3 (CLI/HLT/MOV CRn/LGDT/IN/INVLPG/WBINVD, INT n through a DPL 0 gate → #GP(n*8+2)), POPF at CPL 3 leaving
 ; IF and IOPL alone, and RETF/IRET to an outer ring nulling data segment registers whose DPL < new CPL
 ; (SDM vol 3 5.8.6, IRET pseudo-code in vol 2).
-; Left out: conforming code segments, ring 1/2 gates, SYSENTER (covered by unit tests).
+; Also: SYSENTER/SYSEXIT (SDM vol 2: CS/SS from IA32_SYSENTER_CS, ESP/EIP from the MSRs, back to CS+16/SS+24
+; with RPL 3, EIP = EDX, ESP = ECX), a far call from ring 3 into conforming ring 0 code (CPL stays 3, CS.RPL = 3),
+; RETF from ring 3 to ring 0 code (#GP(selector)), and the TSS I/O permission bitmap at CPL 3 with IOPL 0 (an
+; allowed port, a denied port, a port beyond the TSS limit).
+; Left out: ring 1/2 gates.
 %include "lib.inc"
 
 RES             equ SCRATCH             ; results written by ring 3 code
 T_CALLGATE      equ SEL_FREE + 0x00     ; 32-bit call gate, DPL 3, 2 parameters → r0_gate_target
+T_CONFORM       equ SEL_FREE + 0x08     ; conforming code, DPL 0, flat
 
 test_main:
         mov     edi, RES
@@ -19,6 +24,9 @@ test_main:
         call    t_call_gate
         call    t_privileged
         call    t_retf_nulls
+        call    t_sysenter
+        call    t_conforming_retf
+        call    t_iobitmap
         ret
 
 ; ---- ring 0 → 3 by IRET (call_ring3), then INT 0x31 → ring 0 with a stack switch ----
@@ -234,5 +242,130 @@ t_retf_nulls:
         CHECK   "iret_outer_nulls_fs", [RES + 0x218], 0
         CHECK   "iret_outer_keeps_gs", [RES + 0x21C], SEL_DATA3
         ret
+
+; ---- SYSENTER / SYSEXIT ----
+%macro WRMSR 2
+        mov     ecx, %1
+        mov     eax, %2
+        xor     edx, edx
+        wrmsr
+%endmacro
+t_sysenter:
+        WRMSR   0x174, SEL_CODE0
+        WRMSR   0x175, ISTACK_TOP - 0x100
+        WRMSR   0x176, r0_sysenter
+        mov     ebx, .user
+        call    call_ring3
+        CHECK   "sysenter_cs", [RES + 0x300], SEL_CODE0
+        CHECK   "sysenter_ss", [RES + 0x304], SEL_DATA0
+        CHECK   "sysenter_esp", [RES + 0x308], ISTACK_TOP - 0x100
+        CHECKM  "sysenter_clears_if_vm", [RES + 0x30C], 0x20200, 0
+        CHECK   "sysexit_cs", [RES + 0x310], SEL_CODE3
+        CHECK   "sysexit_ss", [RES + 0x314], SEL_DATA3
+        CHECK   "sysexit_esp", [RES + 0x318], STACK3_TOP - 0x40
+        ret
+.user:  mov     ecx, STACK3_TOP - 0x40
+        mov     edx, .back
+        sysenter
+.back:  mov     eax, cs
+        mov     [RES + 0x310], eax
+        mov     eax, ss
+        mov     [RES + 0x314], eax
+        mov     [RES + 0x318], esp
+        int     0x30
+r0_sysenter:
+        mov     eax, cs
+        mov     [RES + 0x300], eax
+        mov     eax, ss
+        mov     [RES + 0x304], eax
+        mov     [RES + 0x308], esp
+        pushfd
+        pop     dword [RES + 0x30C]
+        sysexit
+
+; ---- conforming code keeps CPL 3; RETF to an inner ring is #GP(selector) ----
+t_conforming_retf:
+        mov     eax, T_CONFORM
+        xor     ebx, ebx
+        mov     ecx, 0xFFFFF
+        mov     edx, 0x9F | 0xC00
+        call    gdt_set
+        call    exc_clear
+        mov     ebx, .user
+        call    call_ring3
+        CHECK   "conforming_cs_rpl3", [RES + 0x340], T_CONFORM | 3
+        CHECK   "conforming_ss_unchanged", [RES + 0x344], SEL_DATA3
+        CHECK   "conforming_retf_back_cs", [RES + 0x348], SEL_CODE3
+        CHECK   "retf_to_inner_vec", [RES + 0x34C], 13
+        CHECK   "retf_to_inner_err", [RES + 0x350], SEL_CODE0
+        CHECK   "retf_to_inner_eip", [RES + 0x354], t_conforming_retf.f1
+        ret
+.user:  call    (T_CONFORM | 3):conf_code
+        mov     eax, cs
+        mov     [RES + 0x348], eax
+        mov     dword [exc_resume], .r1
+        push    dword SEL_CODE0
+        push    dword .r1
+.f1:    retf
+.r1:    mov     eax, [exc_vec]
+        mov     [RES + 0x34C], eax
+        mov     eax, [exc_err]
+        mov     [RES + 0x350], eax
+        mov     eax, [exc_eip]
+        mov     [RES + 0x354], eax
+        add     esp, 8
+        int     0x30
+conf_code:
+        mov     eax, cs
+        mov     [RES + 0x340], eax
+        mov     eax, ss
+        mov     [RES + 0x344], eax
+        retf
+
+; ---- I/O permission bitmap (SDM vol 1 19.5.2): TSS0 gets a 17-byte map allowing only port 0x80 ----
+t_iobitmap:
+        mov     edi, TSS0_ADDR + 0x68
+        mov     ecx, 17
+        mov     al, 0xFF
+        rep stosb
+        mov     byte [TSS0_ADDR + 0x68 + 0x10], 0xFE   ; port 0x80 allowed, 0x81..0x87 denied
+        mov     byte [GDT_ADDR + SEL_TSS0], 0x68 + 0x11 ; TSS limit: last byte of the map (the 0xFF)
+        and     byte [GDT_ADDR + SEL_TSS0 + 5], ~2      ; not busy, to reload TR with the new limit
+        mov     ax, SEL_TSS0
+        ltr     ax
+        call    exc_clear
+        mov     ebx, .user
+        call    call_ring3
+        CHECK   "iomap_allowed_port", [RES + 0x380], 0
+        CHECK   "iomap_denied_port_vec", [RES + 0x384], 13
+        CHECK   "iomap_denied_port_err", [RES + 0x388], 0
+        CHECK   "iomap_word_straddling_denied_vec", [RES + 0x38C], 13
+        CHECK   "iomap_beyond_limit_vec", [RES + 0x390], 13
+        mov     byte [GDT_ADDR + SEL_TSS0], 0x67
+        and     byte [GDT_ADDR + SEL_TSS0 + 5], ~2
+        mov     ax, SEL_TSS0
+        ltr     ax
+        ret
+.user:  in      al, 0x80
+        mov     eax, [exc_count]
+        mov     [RES + 0x380], eax
+        mov     dword [exc_vec], -1
+        mov     dword [exc_resume], .r1
+        in      al, 0x81
+.r1:    mov     eax, [exc_vec]
+        mov     [RES + 0x384], eax
+        mov     eax, [exc_err]
+        mov     [RES + 0x388], eax
+        mov     dword [exc_vec], -1
+        mov     dword [exc_resume], .r2
+        in      ax, 0x80                        ; ports 0x80 and 0x81: one denied bit is enough
+.r2:    mov     eax, [exc_vec]
+        mov     [RES + 0x38C], eax
+        mov     dword [exc_vec], -1
+        mov     dword [exc_resume], .r3
+        in      al, 0x90                        ; its bitmap byte is beyond the TSS limit
+.r3:    mov     eax, [exc_vec]
+        mov     [RES + 0x390], eax
+        int     0x30
 
 IMAGE_END

@@ -3,6 +3,8 @@
 ; gate and IRET back (NT set in the new task, back link = caller's TR, both busy during the call, IRET clears the
 ; returning task's busy bit and the NT in its saved EFLAGS), and an exception (#GP with its error code pushed on
 ; the new task's stack) delivered through a task gate in the IDT.
+; Also: JMP to a busy TSS → #GP(selector), to a TSS whose limit is below 0x67 → #TS(selector), both before any
+; state changes (TR unchanged).
 ; Left out: LDT switching and CR3 switching with paging (the TSS CR3 is loaded but paging stays off), 16-bit TSSs.
 %include "lib.inc"
 
@@ -38,6 +40,7 @@ test_main:
         call    t_jmp
         call    t_call_gate
         call    t_exc_gate
+        call    t_bad_tss
         ret
 
 ; ---- JMP to TSS1 and JMP back to TSS0 ----
@@ -186,5 +189,25 @@ task_gp:
         mov     dword [TSS0_ADDR + 32], t_exc_gate.resume   ; do not restart the faulting MOV
         add     esp, 4
         iretd
+
+t_bad_tss:
+        EXPECT_EXC .r1
+.f1:    jmp     SEL_TSS0:0                      ; the current task: busy
+.r1:    CHECK   "jmp_busy_tss_vec", [exc_vec], 13
+        CHECK   "jmp_busy_tss_err", [exc_err], SEL_TSS0
+        CHECK   "jmp_busy_tss_eip", [exc_eip], .f1
+        TSS_FILL TSS2_ADDR, task2, TASK2_STACK, 0
+        mov     byte [GDT_ADDR + SEL_TSS2], 0x20  ; limit 0x20 < 0x67
+        EXPECT_EXC .r2
+.f2:    jmp     SEL_TSS2:0
+.r2:    CHECK   "short_tss_vec", [exc_vec], 10
+        CHECK   "short_tss_err", [exc_err], SEL_TSS2
+        CHECK   "short_tss_eip", [exc_eip], .f2
+        str     ax
+        movzx   eax, ax
+        CHECK   "short_tss_tr_unchanged", eax, SEL_TSS0
+        CHECKM  "short_tss_not_busy", TYPED(SEL_TSS2), 0xFF, ACC_TSS32
+        mov     byte [GDT_ADDR + SEL_TSS2], 0x67
+        ret
 
 IMAGE_END
