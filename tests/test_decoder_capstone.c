@@ -100,9 +100,16 @@ static bool class_matches(const X86Insn *in, const cs_insn *ci)
     default:
         break;
     }
-    for (size_t i = 0; i < sizeof op_map / sizeof op_map[0]; i++)
-        if (op_map[i].op == in->op)
-            return id == op_map[i].ids[0] || id == op_map[i].ids[1] || id == op_map[i].ids[2];
+    for (size_t i = 0; i < sizeof op_map / sizeof op_map[0]; i++) {
+        const OpMap *m = &op_map[i];
+        if (m->op != in->op)
+            continue;
+        if (m->ids[2]) /* byte/word/dword spellings (MOVSB/W/D...): the one our datasize says */
+            return id == m->ids[in->datasize == 1 ? 0 : in->datasize == 2 ? 1 : 2];
+        if (m->ids[1]) /* word/dword spellings: by operand size, or address size for JCXZ/JECXZ */
+            return id == m->ids[(in->op == X86_OP_JCXZ ? in->addrsize : in->opsize) == 2 ? 0 : 1];
+        return id == m->ids[0];
+    }
     return false;
 }
 
@@ -163,12 +170,19 @@ static bool skip_operands(const X86Insn *in)
 }
 
 /* Returns NULL if ours and Capstone's agree on a valid instruction, else what differs. */
+static const char *compare_operands(const X86Insn *in, const cs_insn *ci);
+
 static const char *compare(const X86Insn *in, const cs_insn *ci)
 {
     if (in->len != ci->size)
         return "length";
     if (!class_matches(in, ci))
         return "class";
+    return compare_operands(in, ci);
+}
+
+static const char *compare_operands(const X86Insn *in, const cs_insn *ci)
+{
     if (skip_operands(in))
         return NULL;
     const cs_x86 *x = &ci->detail->x86;
@@ -538,6 +552,25 @@ static bool allow_aam_aad_10(const Ctx *c)
         && c->ci->detail->x86.op_count == 0 && c->ci->size == in->len;
 }
 
+/* 15. Capstone 4 bug: 98/99 are named cwde/cdq in 16-bit code whatever the prefixes, and in 32-bit code unless 66
+ *     is the last prefix ('66 3E 98': 'cwde', a P6 does CBW: SDM vol 2 CBW/CWD). Checked: the pair matches. */
+static bool allow_cs_cbw_name(const Ctx *c)
+{
+    const X86Insn *in = c->in;
+    return c->ci && !strcmp(c->diff, "class") && (!c->mode32 || has_pfx(c, 0x66))
+        && ((in->op == X86_OP_CBW && (c->ci->id == X86_INS_CWDE || c->ci->id == X86_INS_CBW))
+            || (in->op == X86_OP_CWD && (c->ci->id == X86_INS_CDQ || c->ci->id == X86_INS_CWD)))
+        && compare_operands(in, c->ci) == NULL;
+}
+
+/* 16. Capstone 4 bug: JCXZ/JECXZ is named by the mode unless 67 is the last prefix (16-bit '67 2E E3': 'jcxz',
+ *     a P6 tests ECX). Checked: same length and target. */
+static bool allow_cs_jcxz_name(const Ctx *c)
+{
+    return c->ci && !strcmp(c->diff, "class") && c->in->op == X86_OP_JCXZ && has_pfx(c, 0x67)
+        && (c->ci->id == X86_INS_JCXZ || c->ci->id == X86_INS_JECXZ) && compare_operands(c->in, c->ci) == NULL;
+}
+
 static Allow allow_list[] = {
     { "later-isa", allow_later_isa, 32, "0F 58 C1", "Capstone 'addps xmm0, xmm1'; not on a P6: #UD", 0 },
     { "ud0-ud1-named", allow_ud_named, 32, "0F B9 C0", "Capstone 'ud2b'; ours DEC_UD (both #UD)", 0 },
@@ -557,6 +590,8 @@ static Allow allow_list[] = {
     { "lar-lsl-src-size", allow_lar_lsl_src, 32, "0F 03 C1", "Capstone 'lsl eax, ecx'; ours reads cx", 0 },
     { "mov-sreg-src-size", allow_sreg_src, 16, "66 8E EE", "Capstone 'mov gs, esi'; ours reads si", 0 },
     { "aam-aad-base10", allow_aam_aad_10, 32, "D4 0A", "Capstone 'aam' without operand", 0 },
+    { "cs-cbw-cwd-name", allow_cs_cbw_name, 32, "66 3E 98", "Capstone 'cwde'; P6: CBW", 0 },
+    { "cs-jcxz-name", allow_cs_jcxz_name, 16, "67 2E E3 00", "Capstone 'jcxz'; P6: JECXZ (address size 32)", 0 },
 };
 #define N_ALLOW (int)(sizeof allow_list / sizeof allow_list[0])
 
