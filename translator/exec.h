@@ -91,9 +91,15 @@ TB *tb_translate(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
  * instruction whose ops contain op_index. */
 TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
 void tb_add_jump(CpuState *env, TB *from, int slot, TB *to);
-void tb_set_current(CpuState *env, TB *tb);
-uint64_t tb_flush_count(CpuState *env);
 int tb_find_insn(const TB *tb, uint32_t op_index);
+/* The fields the exec loop touches around every block: the first member of tb.c's struct TbCache (so these stay
+ * inline; env->tbs must have been set up by tb_cache_init). */
+typedef struct TbCacheHot {
+    TB *cur_tb;             /* TB being executed (NULL between TBs) */
+    uint64_t flush_count;   /* bumped by every tb_flush_all */
+} TbCacheHot;
+static inline void tb_set_current(CpuState *env, TB *tb) { ((TbCacheHot *)env->tbs)->cur_tb = tb; }
+static inline uint64_t tb_flush_count(CpuState *env) { return env->tbs ? ((TbCacheHot *)env->tbs)->flush_count : 0; }
 /* After a fault inside tb at IR op index op_index: set EIP and cc_op as at the start of the faulting insn. */
 void tb_restore_state(CpuState *env, const TB *tb, uint32_t op_index);
 /* Run one TB in the interpreter; returns the exit: next TB to run if chained, else NULL (EIP in env). */

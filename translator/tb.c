@@ -27,6 +27,7 @@ enum {
 };
 
 typedef struct TbCache {
+    TbCacheHot hot;              /* must stay first (exec.h inlines use it): cur_tb, flush_count */
     TB *hash[TB_HASH_SIZE];
     TB *pool;
     uint32_t npool;
@@ -34,9 +35,7 @@ typedef struct TbCache {
     size_t arena_used;
     TB **pages[TB_PAGE_L1];      /* per physical page: head of a tagged list (TB pointer | slot) */
     IrBlock *irb;                /* scratch block for xlat_block, allocated once */
-    TB *cur_tb;                  /* TB being executed (NULL between TBs) */
     bool single_next;            /* the next translation keeps only its first instruction (SMC restart) */
-    uint64_t flush_count;
 } TbCache;
 
 ExecStats exec_stats;
@@ -85,8 +84,8 @@ void tb_flush_all(CpuState *env)
             memset(tc->pages[i], 0, TB_PAGE_L2 * sizeof(TB *));
     tc->npool = 0;
     tc->arena_used = 0;
-    tc->cur_tb = NULL;
-    tc->flush_count++;
+    tc->hot.cur_tb = NULL;
+    tc->hot.flush_count++;
     exec_stats.tb_flushes++;
     /* TLB entries demoted for code pages heal themselves in the store slow path (no code left on the page). */
 }
@@ -312,7 +311,7 @@ void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len)
     TbCache *tc = env->tbs;
     if (!tc)
         return;
-    TB *cur = tc->cur_tb;
+    TB *cur = tc->hot.cur_tb;
     bool restart = cur && tb_store_hits_rest(env, cur, pa, len);
     tb_invalidate_phys(env, pa, len);
     if (restart) {
@@ -500,16 +499,6 @@ TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
         }
     }
     return tb_translate(env, pc, cs_base, hflags);
-}
-
-void tb_set_current(CpuState *env, TB *tb)
-{
-    env->tbs->cur_tb = tb;
-}
-
-uint64_t tb_flush_count(CpuState *env)
-{
-    return env->tbs ? env->tbs->flush_count : 0;
 }
 
 void tb_restore_state(CpuState *env, const TB *tb, uint32_t op_index)
