@@ -121,86 +121,72 @@ static inline void op_set(X86Operand *o, int kind, int size, int reg, uint32_t i
     o->imm = imm;
 }
 
-/* Fill one operand from its spec, consuming immediate bytes. Returns DEC_OK or DEC_RAN_OUT; an invalid form
- * (memory-only operand with a register, Sreg 6/7, CR1/CR5-CR7) sets d->ud. */
+/* Operands encoded in bytes after the ModRM/SIB/displacement: immediates, moffs, relative and far targets.
+ * Returns DEC_OK or DEC_RAN_OUT. */
+static int dec_operand_bytes(Dec *d, X86Insn *in, int spec, X86Operand *o)
+{
+    int ds = in->datasize, os = in->opsize;
+    int n = spec == O_I ? ds : spec == O_Iw ? 2 : spec == O_Ib || spec == O_Ibs || spec == O_Jb ? 1
+          : spec == O_O ? in->addrsize : spec == O_Jz ? os : os + 2 /* O_Ap */;
+    if (!dec_need(d, n))
+        return DEC_RAN_OUT;
+    uint32_t v = dec_read(d, spec == O_Ap ? os : n);
+    switch (spec) {
+    case O_Ibs: op_set(o, OPK_IMM, ds, 0, (uint32_t)(int32_t)(int8_t)v & size_mask(ds)); break;
+    case O_Jb:  op_set(o, OPK_REL, os, 0, (uint32_t)(int8_t)v); break; /* made absolute by dec_finish */
+    case O_Jz:  op_set(o, OPK_REL, os, 0, n == 2 ? (uint32_t)(int16_t)v : v); break;
+    case O_Ap:  /* ptr16:16/32: offset then selector */
+        op_set(o, OPK_FAR, os + 2, 0, v);
+        o->sel = (uint16_t)dec_read(d, 2);
+        break;
+    case O_O:   /* moffs: a memory operand with neither base nor index */
+        in->has_mem = true;
+        in->ea_base = in->ea_index = R_NONE;
+        in->ea_scale = 1;
+        in->disp = (int32_t)v;
+        op_set(o, OPK_MEM, ds, 0, 0);
+        break;
+    default:    op_set(o, OPK_IMM, n, 0, v); break; /* O_I, O_Ib, O_Iw */
+    }
+    return DEC_OK;
+}
+
+/* Fill one operand from its spec. Returns DEC_OK or DEC_RAN_OUT; an invalid form (memory-only operand with a
+ * register, Sreg 6/7, CR1/CR5-CR7) sets d->ud. */
 static int dec_operand(Dec *d, X86Insn *in, int spec, X86Operand *o)
 {
     int ds = in->datasize, os = in->opsize;
     int mod = in->modrm >> 6, reg = (in->modrm >> 3) & 7, rm = in->modrm & 7;
-    bool mem = in->has_mem;
-    int n;
-    uint32_t v;
+    int kind = in->has_mem ? OPK_MEM : OPK_REG;
     switch (spec) {
-    case O_E:   op_set(o, mem ? OPK_MEM : OPK_REG, ds, rm, 0); return DEC_OK;
-    case O_Eb:  op_set(o, mem ? OPK_MEM : OPK_REG, 1, rm, 0); return DEC_OK;
-    case O_Ew:  op_set(o, mem ? OPK_MEM : OPK_REG, 2, rm, 0); return DEC_OK;
-    case O_Ed:  op_set(o, mem ? OPK_MEM : OPK_REG, 4, rm, 0); return DEC_OK;
-    case O_Ev:  op_set(o, mem ? OPK_MEM : OPK_REG, os, rm, 0); return DEC_OK;
-    case O_Ewv: op_set(o, mem ? OPK_MEM : OPK_REG, mem ? 2 : os, rm, 0); return DEC_OK;
+    case O_E:   op_set(o, kind, ds, rm, 0); return DEC_OK;
+    case O_Eb:  op_set(o, kind, 1, rm, 0); return DEC_OK;
+    case O_Ew:  op_set(o, kind, 2, rm, 0); return DEC_OK;
+    case O_Ed:  op_set(o, kind, 4, rm, 0); return DEC_OK;
+    case O_Ev:  op_set(o, kind, os, rm, 0); return DEC_OK;
+    case O_Ewv: op_set(o, kind, in->has_mem ? 2 : os, rm, 0); return DEC_OK;
     case O_G:   op_set(o, OPK_REG, ds, reg, 0); return DEC_OK;
     case O_Gw:  op_set(o, OPK_REG, 2, reg, 0); return DEC_OK;
     case O_M0: case O_Mp: case O_Ma: case O_M6: case O_M8:
-        if (mod == 3)
-            d->ud = true;
-        n = spec == O_M0 ? 0 : spec == O_Mp ? os + 2 : spec == O_Ma ? 2 * os : spec == O_M6 ? 6 : 8;
-        op_set(o, OPK_MEM, n, 0, 0);
-        return DEC_OK;
-    case O_I: case O_Ib: case O_Ibs: case O_Iw:
-        n = spec == O_I ? ds : spec == O_Iw ? 2 : 1;
-        if (!dec_need(d, n))
-            return DEC_RAN_OUT;
-        v = dec_read(d, n);
-        if (spec == O_Ibs) {
-            op_set(o, OPK_IMM, ds, 0, (uint32_t)(int32_t)(int8_t)v & size_mask(ds));
-            return DEC_OK;
-        }
-        op_set(o, OPK_IMM, n, 0, v);
+        d->ud |= mod == 3;
+        op_set(o, OPK_MEM, spec == O_M0 ? 0 : spec == O_Mp ? os + 2 : spec == O_Ma ? 2 * os : spec == O_M6 ? 6 : 8,
+               0, 0);
         return DEC_OK;
     case O_Z:   op_set(o, OPK_REG, ds, in->opcode & 7, 0); return DEC_OK;
     case O_A:   op_set(o, OPK_REG, ds, R_EAX, 0); return DEC_OK;
     case O_CL:  op_set(o, OPK_REG, 1, R_ECX, 0); return DEC_OK;
     case O_DX:  op_set(o, OPK_REG, 2, R_EDX, 0); return DEC_OK;
     case O_ONE: op_set(o, OPK_IMM, 1, 0, 1); return DEC_OK;
-    case O_O:
-        if (!dec_need(d, in->addrsize))
-            return DEC_RAN_OUT;
-        in->has_mem = true;
-        in->ea_base = in->ea_index = R_NONE;
-        in->ea_scale = 1;
-        in->disp = (int32_t)dec_read(d, in->addrsize);
-        op_set(o, OPK_MEM, ds, 0, 0);
-        return DEC_OK;
-    case O_S:
-        if (reg > SEG_GS)
-            d->ud = true;
-        op_set(o, OPK_SREG, 2, reg, 0);
-        return DEC_OK;
+    case O_S:   d->ud |= reg > SEG_GS; op_set(o, OPK_SREG, 2, reg, 0); return DEC_OK;
     case O_ES: case O_CS: case O_SS: case O_DS: case O_FS: case O_GS:
         op_set(o, OPK_SREG, 2, spec - O_ES, 0);
         return DEC_OK;
-    case O_Jb: case O_Jz:
-        n = spec == O_Jb ? 1 : os;
-        if (!dec_need(d, n))
-            return DEC_RAN_OUT;
-        v = dec_read(d, n);
-        v = n == 1 ? (uint32_t)(int8_t)v : n == 2 ? (uint32_t)(int16_t)v : v;
-        op_set(o, OPK_REL, os, 0, v); /* made absolute once the length is known */
-        return DEC_OK;
-    case O_Ap:
-        if (!dec_need(d, os + 2))
-            return DEC_RAN_OUT;
-        v = dec_read(d, os);
-        op_set(o, OPK_FAR, os + 2, 0, v);
-        o->sel = (uint16_t)dec_read(d, 2);
-        return DEC_OK;
-    case O_C:
-        /* CR0, CR2, CR3, CR4 exist on a P6; CR1, CR5-CR7 are reserved: #UD (SDM vol 2 MOV-Control Registers) */
-        if (reg == 1 || reg > 4)
-            d->ud = true;
-        op_set(o, OPK_CREG, 4, reg, 0);
-        return DEC_OK;
+    /* CR0, CR2, CR3, CR4 exist on a P6; CR1, CR5-CR7 are reserved: #UD (SDM vol 2 MOV-Control Registers) */
+    case O_C:   d->ud |= reg == 1 || reg > 4; op_set(o, OPK_CREG, 4, reg, 0); return DEC_OK;
     case O_D:   op_set(o, OPK_DREG, 4, reg, 0); return DEC_OK;
     case O_R:   op_set(o, OPK_REG, 4, rm, 0); return DEC_OK;
+    case O_I: case O_Ib: case O_Ibs: case O_Iw: case O_O: case O_Jb: case O_Jz: case O_Ap:
+        return dec_operand_bytes(d, in, spec, o);
     default:    d->ud = true; return DEC_OK;
     }
 }
