@@ -515,6 +515,44 @@ START_TEST(rep_movsd_page_fault_restart)
 }
 END_TEST
 
+/* PAE: a page whose frame lies above 4 GiB is not memory (reads all ones, writes dropped); the string fast path
+ * must not write RAM at the truncated 32-bit address. */
+START_TEST(rep_string_pae_frame_above_4g)
+{
+    Harness *h = flat_new();
+    CpuState *env = h->env;
+    enum { PDPT = 0x200000, PD = 0x201000, PT = 0x202000, HIGH = 0x380000 };
+    w32(h, PDPT, PD | 1);
+    w32(h, PD, PT | 7);
+    w32(h, PD + 8, (PT + 0x1000) | 7);
+    for (uint32_t i = 0; i < 1024; i++)   /* two page tables: identity 0..4 MiB */
+        w32(h, PT + 8 * i, (i << 12) | 7);
+    w32(h, PT + 8 * (HIGH >> 12), 0x00300000 | 7);
+    w32(h, PT + 8 * (HIGH >> 12) + 4, 1);  /* frame 0x1_0030_0000 */
+    harness_fill(h, 0x300000, 0x5a, 0x1000);
+    env->cr3 = PDPT;
+    env->pdpte[0] = PD | 1;   /* what MOV CR3 would load (SDM vol 3 4.4.1) */
+    env->cr4 |= CR4_PAE;
+    env->cr0 |= CR0_PG;
+    cpu_update_hflags(env);
+    tlb_flush_all(env);
+    harness_set_reg(h, G_EAX, 0x01020304);
+    harness_set_reg(h, G_EDI, HIGH);
+    harness_set_reg(h, G_ECX, 1024);
+    RUN(h, CODE_FLAT, 0xfc, 0xf3, 0xab, 0xf4);   /* rep stosd into the page above 4 GiB */
+    ck_assert_uint_eq(reg(h, G_ECX), 0);
+    for (uint32_t i = 0; i < 0x1000; i += 4)
+        ck_assert_uint_eq(r32(h, 0x300000 + i), 0x5a5a5a5au);
+    harness_set_reg(h, G_ESI, HIGH);
+    harness_set_reg(h, G_EDI, 0x100000);
+    harness_set_reg(h, G_ECX, 1024);
+    RUN(h, CODE_FLAT, 0xf3, 0xa5, 0xf4);         /* rep movsd out of it: all ones */
+    for (uint32_t i = 0; i < 0x1000; i += 4)
+        ck_assert_uint_eq(r32(h, 0x100000 + i), 0xffffffffu);
+    harness_free(h);
+}
+END_TEST
+
 /* exit_request makes a long REP stop between iterations (helper returns 0, ECX still nonzero); calling again
  * continues where it stopped. */
 START_TEST(rep_stops_on_exit_request)
@@ -1183,6 +1221,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, rep_zero_count);
     tcase_add_test(tc, rep_movsb_limit_fault_restart);
     tcase_add_test(tc, rep_movsd_page_fault_restart);
+    tcase_add_test(tc, rep_string_pae_frame_above_4g);
     tcase_add_test(tc, rep_stops_on_exit_request);
     tcase_add_test(tc, rep_ins_outs);
     tcase_add_test(tc, outs_io_permission);

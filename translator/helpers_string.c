@@ -204,11 +204,20 @@ static uint32_t str_fit(const StrCtx *c, int seg, uint32_t off, uint32_t n)
     return fit < n ? (uint32_t)fit : n;
 }
 
-/* Host pointer for physical address pa when the fast path may use it: RAM or ROM to read; RAM without translated
- * code to write (stores to code pages go through mmu_st, which invalidates the translations). */
-static uint8_t *str_host(CpuState *env, uint32_t pa, bool write)
+/* Translate the linear address of a chunk's first element (raising its #PF) and return the host pointer for it
+ * when the fast path may use it: RAM or ROM to read; RAM without translated code to write (stores to code pages
+ * go through mmu_st, which invalidates the translations). NULL sends the chunk down the element loop. */
+static uint8_t *str_host(CpuState *env, uint32_t lin, int mmu_idx, bool write)
 {
     bool writable = false;
+    uint32_t pa = mmu_translate(env, lin, write ? MMU_ACC_WRITE : MMU_ACC_READ, mmu_idx);
+    /* a PAE frame above 4 GiB has no 32-bit physical address (mmu_translate truncates it): the TLB entry just
+     * filled says so; only mmu_ld/mmu_st know to read all ones and drop writes there. If the entry is not where
+     * the direct-mapped TLB keeps it, be conservative. */
+    const TlbEntry *e = &env->tlb[mmu_idx][(lin >> TARGET_PAGE_BITS) & (TLB_SIZE - 1)];
+    uint32_t tag = write ? e->tag_write : e->tag_read;
+    if ((tag & TARGET_PAGE_MASK) != (lin & TARGET_PAGE_MASK) || (e->attrs & TLBA_UNASSIGNED))
+        return NULL;
     if (!env->machine)
         return NULL;
     uint8_t *p = bus_phys_ptr(env->machine, pa & TARGET_PAGE_MASK, &writable);
@@ -266,11 +275,9 @@ static uint32_t movs_chunk(StrCtx *c, uint32_t cnt)
         return 0;
     /* the first element's checks, in the element loop's order: source segment, source page, then destination */
     seg_check_access(env, c->src_seg, si, c->size, false);
-    uint32_t pa_s = mmu_translate(env, env->seg[c->src_seg].base + si, MMU_ACC_READ, c->mmu_idx);
+    const uint8_t *hs = str_host(env, env->seg[c->src_seg].base + si, c->mmu_idx, false);
     seg_check_access(env, SEG_ES, di, c->size, true);
-    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_WRITE, c->mmu_idx);
-    const uint8_t *hs = str_host(env, pa_s, false);
-    uint8_t *hd = str_host(env, pa_d, true);
+    uint8_t *hd = str_host(env, env->seg[SEG_ES].base + di, c->mmu_idx, true);
     if (!hs || !hd) {
         c->slow_left = n;   /* MMIO, ROM or code on these pages: element by element up to their end */
         return 0;
@@ -293,8 +300,7 @@ static uint32_t stos_chunk(StrCtx *c, uint32_t cnt)
     if (n < 2)
         return 0;
     seg_check_access(env, SEG_ES, di, c->size, true);
-    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_WRITE, c->mmu_idx);
-    uint8_t *hd = str_host(env, pa_d, true);
+    uint8_t *hd = str_host(env, env->seg[SEG_ES].base + di, c->mmu_idx, true);
     if (!hd) {
         c->slow_left = n;
         return 0;
@@ -347,10 +353,9 @@ static uint32_t cmps_chunk(StrCtx *c, uint32_t cnt)
     if (n < 2)
         return 0;
     seg_check_access(env, c->src_seg, si, c->size, false);
-    uint32_t pa_s = mmu_translate(env, env->seg[c->src_seg].base + si, MMU_ACC_READ, c->mmu_idx);
+    const uint8_t *hs = str_host(env, env->seg[c->src_seg].base + si, c->mmu_idx, false);
     seg_check_access(env, SEG_ES, di, c->size, false);
-    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_READ, c->mmu_idx);
-    const uint8_t *hs = str_host(env, pa_s, false), *hd = str_host(env, pa_d, false);
+    const uint8_t *hd = str_host(env, env->seg[SEG_ES].base + di, c->mmu_idx, false);
     if (!hs || !hd) {
         c->slow_left = n;   /* MMIO: device reads one by one, in order */
         return 0;
@@ -371,8 +376,7 @@ static uint32_t scas_chunk(StrCtx *c, uint32_t cnt)
     if (n < 2)
         return 0;
     seg_check_access(env, SEG_ES, di, c->size, false);
-    uint32_t pa_d = mmu_translate(env, env->seg[SEG_ES].base + di, MMU_ACC_READ, c->mmu_idx);
-    const uint8_t *hd = str_host(env, pa_d, false);
+    const uint8_t *hd = str_host(env, env->seg[SEG_ES].base + di, c->mmu_idx, false);
     if (!hd) {
         c->slow_left = n;
         return 0;
