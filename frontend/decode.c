@@ -336,7 +336,9 @@ static const uint8_t fpu_mem_size[8][8] = {
 
 /* Register forms: per (escape, reg) the bit mask of valid r/m values. A full mask (0xFF) means the form takes
  * ST(i) (ops[0] = OPK_STREG r/m). Reserved slots are #UD; the undocumented aliases a P6 executes (FSTP1,
- * FCOM2, FCOMP3, FXCH4, FCOMP5, FFREEP, FXCH7, FSTP8, FSTP9) are accepted. */
+ * FCOM2, FCOMP3, FXCH4, FCOMP5, FFREEP, FXCH7, FSTP8, FSTP9) are accepted.
+ * XXX: #UD for the reserved slots is an assumption (the SDM only calls them reserved); FENI/FDISI/FSETPM (DB E0,
+ * E1, E4) are accepted as the no-ops a 387+ makes of them. */
 static const uint8_t fpu_reg_valid[8][8] = {
     { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF },   /* D8 */
     { 0xFF, 0xFF, 0x01, 0xFF, 0x33, 0x7F, 0xFF, 0xFF },   /* D9: FNOP; FCHS FABS FTST FXAM; FLD1..FLDZ */
