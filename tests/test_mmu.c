@@ -663,6 +663,56 @@ START_TEST(test_guest_values_never_escape)
 }
 END_TEST
 
+START_TEST(test_alignment_check)
+{
+    uint32_t v;
+    env->cr0 |= CR0_AM;
+    env->t[G_EFLAGS] |= F_AC;
+    env->hflags |= 3;                     /* CPL 3 */
+    ck_assert_int_eq(try_ld(0x2000, 4, MMU_USER, &v), -1);   /* fills a fast entry before the sync */
+    mmu_sync_checks(env);
+    ck_assert_int_eq(try_ld(0x2001, 4, MMU_USER, &v), EXC_AC);
+    ck_assert_int_eq(env->exc_error, 0);
+    ck_assert_int_eq(try_st(0x2002, 1, 4, MMU_USER), EXC_AC);
+    ck_assert_int_eq(try_st(0x2fff, 1, 2, MMU_USER), EXC_AC);  /* page-crossing too */
+    ck_assert_int_eq(try_st(0x2002, 1, 2, MMU_USER), -1);      /* word aligned */
+    ck_assert_int_eq(try_ld(0x2003, 1, MMU_USER, &v), -1);     /* bytes never */
+    ck_assert_int_eq(try_ld(0x2001, 4, MMU_KERNEL, &v), -1);   /* supervisor accesses are not checked */
+    env->t[G_EFLAGS] &= ~F_AC;
+    mmu_sync_checks(env);
+    ck_assert_int_eq(try_ld(0x2001, 4, MMU_USER, &v), -1);
+    env->hflags &= ~3u;
+}
+END_TEST
+
+START_TEST(test_data_breakpoints)
+{
+    uint32_t v;
+    ck_assert_int_eq(try_st(0x3000, 0, 4, MMU_KERNEL), -1);   /* a fast entry exists before DR7 is set */
+    env->dr[2] = 0x3005;                  /* length 4: covers 0x3004..0x3007 */
+    env->dr[7] = 0x400 | (1u << 4) | (0xdu << 24);   /* L2, R/W = 01 (write), LEN = 11 (4 bytes) */
+    mmu_sync_checks(env);
+    env->dr6_pending = 0;
+    ck_assert_int_eq(try_ld(0x3004, 4, MMU_KERNEL, &v), -1);
+    ck_assert_uint_eq(env->dr6_pending, 0);          /* a read does not fire a write breakpoint */
+    ck_assert_int_eq(try_st(0x3003, 0xaabbccdd, 2, MMU_KERNEL), -1);
+    ck_assert_uint_eq(env->dr6_pending, 4);          /* B2; the store itself happened */
+    ck_assert_uint_eq(m->ram[0x3004], 0xcc);
+    env->dr6_pending = 0;
+    ck_assert_int_eq(try_st(0x3008, 1, 4, MMU_KERNEL), -1);
+    ck_assert_uint_eq(env->dr6_pending, 0);
+    env->dr[7] = 0x400 | (1u << 4) | (0xfu << 24);
+    mmu_sync_checks(env);                 /* R/W = 11: reads fire too */
+    ck_assert_int_eq(try_ld(0x3007, 1, MMU_USER, &v), -1);
+    ck_assert_uint_eq(env->dr6_pending, 4);
+    env->dr6_pending = 0;
+    env->dr[7] = 0x400;
+    mmu_sync_checks(env);
+    ck_assert_int_eq(try_ld(0x3004, 4, MMU_KERNEL, &v), -1);
+    ck_assert_uint_eq(env->dr6_pending, 0);
+}
+END_TEST
+
 static Suite *mmu_suite(void)
 {
     Suite *s = suite_create("mmu");
@@ -687,6 +737,8 @@ static Suite *mmu_suite(void)
     tcase_add_test(tc, test_mmio_and_rom);
     tcase_add_test(tc, test_ports_and_intr);
     tcase_add_test(tc, test_guest_values_never_escape);
+    tcase_add_test(tc, test_alignment_check);
+    tcase_add_test(tc, test_data_breakpoints);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -106,7 +106,8 @@ enum {
 enum { TLB_INVALID = 1, TLB_MMIO = 2, TLB_NOTDIRTY = 4 };
 /* TlbEntry.attrs: GLOBAL = a PGE global page (kept by tlb_flush_nonglobal); UNASSIGNED = PAE physical address at
  * or above 4 GiB (reads all ones, writes ignored); LARGE_4M/LARGE_2M = part of a large page (INVLPG flushes all). */
-enum { TLBA_GLOBAL = 1, TLBA_UNASSIGNED = 2, TLBA_LARGE_4M = 4, TLBA_LARGE_2M = 8 };
+enum { TLBA_GLOBAL = 1, TLBA_UNASSIGNED = 2, TLBA_LARGE_4M = 4, TLBA_LARGE_2M = 8,
+       TLBA_CHECK = 16 /* data breakpoint on the page / alignment checking: every access takes the slow path */ };
 typedef struct TlbEntry {
     uint32_t tag_read, tag_write, tag_code;
     uint32_t paddr;         /* physical address of the page */
@@ -151,6 +152,11 @@ typedef struct CpuState {
     uint32_t cur_op;            /* interpreter: index of the IR op being run (for precise fault restore) */
     uint32_t exit_reason;       /* why the last TB returned to the exec loop: IrExitReason (EXIT_TB imm) */
     int32_t exit_slot;          /* GOTO_TB slot (0/1) the last TB left through, or -1 (EXIT_TB / no exit) */
+    uint32_t dr6_pending;       /* DR6.B0-B3 of data breakpoints hit by the current instruction (#DB trap after it) */
+    struct {                    /* softmmu: the DR0-3/DR7 and alignment-check state the TLB was filled under */
+        uint32_t dr7, dr[4];
+        bool ac;
+    } mmu_checks;
     jmp_buf jmp_env;            /* longjmp target of cpu_raise_exception */
 
     TlbEntry tlb[MMU_NUM][TLB_SIZE];

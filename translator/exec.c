@@ -70,6 +70,22 @@ static void exec_log_int(const ExecRun *run, CpuState *env, const char *kind, in
             (unsigned long long)env->icount);
 }
 
+/* A data breakpoint was hit by the instruction that just completed (or by an interrupt delivery): #DB trap with
+ * DR6.Bn, returning to the next instruction (SDM vol 3 17.3.1.2). Hits during this delivery are dropped. */
+static void exec_debug_trap(CpuState *env, ExecRun *run)
+{
+    env->dr[6] = (env->dr[6] & ~0xfu) | (env->dr6_pending & 0xf);
+    env->dr6_pending = 0;
+    run->prev = NULL;
+    exec_log_int(run, env, "DBG", EXC_DB, -1);
+    exec_stats.exceptions++;
+    env->exc_is_trap = true;
+    env->exc_next_eip = env->t[G_EIP];
+    cpu_do_interrupt(env, EXC_DB, false, -1, env->t[G_EIP], false);
+    env->old_exception = -1;
+    env->dr6_pending = 0;
+}
+
 /* Accept an NMI or an external interrupt if one is deliverable now. Returns true if one was delivered. */
 static bool exec_check_interrupts(CpuState *env, ExecRun *run)
 {
@@ -115,7 +131,10 @@ static int exec_events(CpuState *env, ExecRun *run)
      * with the next block (a block that sets it again keeps it); an HLT already executed has used it up. */
     if (!shadow && exec_check_interrupts(env, run)) {
         run->prev = NULL;
+        if (env->dr6_pending)
+            exec_debug_trap(env, run);
     }
+    mmu_sync_checks(env);   /* DR7 / CR0.AM / EFLAGS.AC / CPL may have changed since the last block */
     if (env->halted) {
         if (run->opt->stop_on_hlt)
             return STOP_HALT;
@@ -132,6 +151,7 @@ static void exec_exception(CpuState *env, ExecRun *run)
     TB *tb = run->running;
     int vector = env->exc_vector;
     bool is_int = env->exc_is_int;
+    env->dr6_pending = 0;   /* the instruction did not complete: its data breakpoint hits are void */
     run->running = NULL;
     run->prev = NULL;
     tb_set_current(env, NULL);
@@ -152,6 +172,9 @@ static void exec_exception(CpuState *env, ExecRun *run)
     exec_log_int(run, env, is_int ? "INT" : "EXC", vector, env->exc_error);
     cpu_do_interrupt(env, vector, is_int, env->exc_error, env->exc_next_eip, false);
     env->old_exception = -1;
+    if (env->dr6_pending)
+        exec_debug_trap(env, run);
+    mmu_sync_checks(env);
 }
 
 /* ---- the loop ---- */
@@ -207,6 +230,11 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
         tb->exec_count++;
         run->prev = tb;
         run->prev_slot = env->exit_slot;
+        if (__builtin_expect(env->dr6_pending != 0, 0)) {
+            exec_debug_trap(env, run);
+            next = NULL;
+            continue;
+        }
         if (next) {
             exec_stats.tb_chained++;
             continue;
@@ -228,6 +256,7 @@ int cpu_exec(CpuState *env, const ExecOptions *opt)
     ExecRun run = { .opt = opt, .start_icount = env->icount, .prev_slot = -1 };
     tb_cache_init(env);
     interp_init();
+    mmu_sync_checks(env);
     tb_set_log(opt->log, opt->log ? opt->log_mask : 0, opt->disas);
     unimp_log = (opt->log_mask & LOG_UNIMP) ? opt->log : NULL;
     for (;;) {

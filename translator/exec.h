@@ -81,6 +81,10 @@ bool tb_invalidate_phys(CpuState *env, uint32_t pa, uint32_t len);
  * alone in a one-instruction block, so the store takes effect from the very next instruction (docs/runtime.md). */
 enum { EXCP_SMC_RESTART = 0x100 };
 void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len);
+/* The instruction being run must be the last before the exec loop looks again (a data breakpoint hit: #DB trap
+ * after it). If the running TB has more instructions after it, unwinds the same way (nothing of the instruction may
+ * have been written yet); otherwise returns. */
+void tb_stop_after_insn(CpuState *env);
 /* Does this physical page hold translated code? (the TLB uses it to route stores through the slow path) */
 bool tb_page_has_code(CpuState *env, uint32_t pa);
 /* Translate the block at the current CS:EIP (used by the exec loop and by tests). */

@@ -219,6 +219,84 @@ static inline uint32_t tag_page(uint32_t tag)
     return tag & ~(uint32_t)(TLB_MMIO | TLB_NOTDIRTY);
 }
 
+/* ---- data breakpoints and alignment checking (SDM vol 3 17.2.4, 6.15 #AC) ---- */
+
+/* DR7 data breakpoint i: enabled (L or G) with R/W = 01 (write) or 11 (read/write). Length 1, 2, 8 (10b), 4. */
+static bool dr_data_bp(uint32_t dr7, int i, uint32_t *len, bool *rw)
+{
+    uint32_t type = (dr7 >> (16 + 4 * i)) & 3;
+    if (!((dr7 >> (2 * i)) & 3) || (type != 1 && type != 3))
+        return false;
+    static const uint32_t lens[4] = { 1, 2, 8, 4 };
+    *len = lens[(dr7 >> (18 + 4 * i)) & 3];
+    *rw = type == 3;
+    return true;
+}
+
+static bool mmu_ac_active(const CpuState *env)
+{
+    return (env->cr0 & CR0_AM) && (env->t[G_EFLAGS] & F_AC) && (env->hflags & HF_CPL_MASK) == 3;
+}
+
+void mmu_sync_checks(CpuState *env)
+{
+    uint32_t dr7 = 0, dr[4] = { 0, 0, 0, 0 }, len;
+    bool rw;
+    for (int i = 0; i < 4; i++)
+        if (dr_data_bp(env->dr[7], i, &len, &rw)) {
+            dr7 |= env->dr[7] & ((3u << (2 * i)) | (15u << (16 + 4 * i)));
+            dr[i] = env->dr[i];
+        }
+    bool ac = mmu_ac_active(env);
+    if (dr7 == env->mmu_checks.dr7 && ac == env->mmu_checks.ac && !memcmp(dr, env->mmu_checks.dr, sizeof(dr)))
+        return;
+    env->mmu_checks.dr7 = dr7;
+    memcpy(env->mmu_checks.dr, dr, sizeof(dr));
+    env->mmu_checks.ac = ac;
+    tlb_flush_all(env);
+}
+
+/* Must every access to this linear page go through the checks (under the state the TLB is filled for)? */
+static bool mmu_page_checked(const CpuState *env, int mmu_idx, uint32_t page)
+{
+    uint32_t len;
+    bool rw;
+    if (mmu_idx == MMU_USER && env->mmu_checks.ac)
+        return true;
+    for (int i = 0; i < 4; i++)
+        if (dr_data_bp(env->mmu_checks.dr7, i, &len, &rw)) {
+            uint32_t a = env->mmu_checks.dr[i] & ~(len - 1);
+            if ((a & TARGET_PAGE_MASK) == page || ((a + len - 1) & TARGET_PAGE_MASK) == page)
+                return true;
+        }
+    return false;
+}
+
+/* #AC(0) for a misaligned CPL-3 access while CR0.AM and EFLAGS.AC are set (SDM vol 3 6.15, interrupt 17). */
+static inline void mmu_check_align(CpuState *env, uint32_t lin, int size, int mmu_idx)
+{
+    if (mmu_idx == MMU_USER && (lin & (uint32_t)(size - 1)) && env->mmu_checks.ac && mmu_ac_active(env))
+        cpu_raise_exception(env, EXC_AC, 0);
+}
+
+/* Data breakpoints hit by [lin, lin+size): recorded for the #DB trap after the instruction. Runs before the
+ * access; if the running block has more instructions it first unwinds so the instruction re-runs alone. */
+static void mmu_check_watch(CpuState *env, uint32_t lin, int size, bool write)
+{
+    uint32_t hits = 0, len;
+    bool rw;
+    for (int i = 0; i < 4; i++)
+        if (dr_data_bp(env->dr[7], i, &len, &rw) && (write || rw)) {
+            uint64_t a = env->dr[i] & ~(len - 1);
+            if ((uint64_t)lin < a + len && a < (uint64_t)lin + (uint64_t)size)
+                hits |= 1u << i;
+        }
+    if (!hits)
+        return;
+    tb_stop_after_insn(env);
+    env->dr6_pending |= hits;
+}
+
 static void tlb_fill(CpuState *env, int mmu_idx, uint32_t lin, const PageWalk *w)
 {
     TlbEntry *e = tlb_entry(env, mmu_idx, lin);
@@ -249,6 +327,14 @@ static void tlb_fill(CpuState *env, int mmu_idx, uint32_t lin, const PageWalk *w
         e->tag_write = page | TLB_MMIO;
     else
         e->tag_write = page | (tb_page_has_code(env, pa) ? TLB_NOTDIRTY : 0);
+    if (mmu_page_checked(env, mmu_idx, page)) {
+        /* NOTDIRTY keeps both tags off the fast path; TLBA_CHECK tells the slow path why */
+        e->attrs |= TLBA_CHECK;
+        if (!(e->tag_read & TLB_MMIO))
+            e->tag_read |= TLB_NOTDIRTY;
+        if (!(e->tag_write & (TLB_MMIO | TLB_INVALID)))
+            e->tag_write |= TLB_NOTDIRTY;
+    }
 }
 
 static void tlb_invalidate_entry(TlbEntry *e)
@@ -376,6 +462,8 @@ static uint32_t ld_page(CpuState *env, uint32_t lin, int size, int mmu_idx, int 
     uint32_t tag = acc == MMU_ACC_WRITE ? e->tag_write : e->tag_read;
     if (tag_page(tag) != page)
         mmu_translate(env, lin, acc, mmu_idx);
+    if (e->attrs & TLBA_CHECK)
+        mmu_check_watch(env, lin, size, acc == MMU_ACC_WRITE);
     if (!(e->tag_read & TLB_MMIO) && tag_page(e->tag_read) == page)
         return host_ld((const uint8_t *)(uintptr_t)(e->addend + lin), size);
     if (e->attrs & TLBA_UNASSIGNED)
@@ -400,10 +488,12 @@ static void st_prepare(CpuState *env, uint32_t lin, int size, int mmu_idx, StTar
     t->pa = e->paddr | (lin & ~TARGET_PAGE_MASK);
     t->unassigned = e->attrs & TLBA_UNASSIGNED;
     t->host = (e->tag_write & TLB_MMIO) ? NULL : (uint8_t *)(uintptr_t)(e->addend + lin);
+    if (e->attrs & TLBA_CHECK)
+        mmu_check_watch(env, lin, size, true);
     if (e->tag_write & TLB_NOTDIRTY) {
         if (tb_page_has_code(env, t->pa))
             tb_invalidate_for_store(env, t->pa, (uint32_t)size);
-        if (!tb_page_has_code(env, t->pa))
+        if (!tb_page_has_code(env, t->pa) && !(e->attrs & TLBA_CHECK))
             e->tag_write = page;    /* no code left on the page: stores may take the fast path again */
     }
 }
@@ -425,8 +515,10 @@ uint32_t mmu_ld_lin(CpuState *env, uint32_t lin, int size, int mmu_idx)
             exec_stats.tlb_hits++;
             return host_ld((const uint8_t *)(uintptr_t)(e->addend + lin), size);
         }
+        mmu_check_align(env, lin, size, mmu_idx);
         return ld_page(env, lin, size, mmu_idx, MMU_ACC_READ);
     }
+    mmu_check_align(env, lin, size, mmu_idx);
     /* Crossing a page: both pages must translate (first page first) before any byte is read. */
     uint32_t lin2 = (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE;
     int n1 = (int)(lin2 - lin);
@@ -445,6 +537,7 @@ uint32_t mmu_ld_lin(CpuState *env, uint32_t lin, int size, int mmu_idx)
 static uint32_t mmu_ld_lin_rmw(CpuState *env, uint32_t lin, int size, int mmu_idx)
 {
     uint32_t off = lin & ~TARGET_PAGE_MASK;
+    mmu_check_align(env, lin, size, mmu_idx);
     if (off + (uint32_t)size <= TARGET_PAGE_SIZE)
         return ld_page(env, lin, size, mmu_idx, MMU_ACC_WRITE);
     mmu_probe_write(env, lin, (uint32_t)size, mmu_idx);
@@ -471,6 +564,7 @@ void mmu_st_lin(CpuState *env, uint32_t lin, uint32_t val, int size, int mmu_idx
             host_st((uint8_t *)(uintptr_t)(e->addend + lin), val, size);
             return;
         }
+        mmu_check_align(env, lin, size, mmu_idx);
         st_prepare(env, lin, size, mmu_idx, &t1);
         st_commit(env, &t1, val, size);
         return;
@@ -479,6 +573,7 @@ void mmu_st_lin(CpuState *env, uint32_t lin, uint32_t val, int size, int mmu_idx
      * and only then write: a #PF on the second page leaves memory untouched. */
     uint32_t lin2 = (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE;
     int n1 = (int)(lin2 - lin);
+    mmu_check_align(env, lin, size, mmu_idx);
     mmu_translate(env, lin, MMU_ACC_WRITE, mmu_idx);
     mmu_translate(env, lin2, MMU_ACC_WRITE, mmu_idx);
     st_prepare(env, lin, n1, mmu_idx, &t1);

@@ -32,6 +32,9 @@ void tlb_flush_nonglobal(CpuState *env); /* MOV CR3 with CR4.PGE: keep G pages *
 void tlb_flush_page(CpuState *env, uint32_t lin); /* INVLPG */
 /* A physical page just got its first TB: demote every TLB entry that could write it directly (TLB_NOTDIRTY). */
 void tlb_protect_code_page(CpuState *env, uint32_t pa);
+/* Between blocks (exec loop): if DR0-3/DR7 data breakpoints or the alignment-check condition (CR0.AM, EFLAGS.AC,
+ * CPL 3) changed since the TLB was filled, flush it so that the affected pages take the checking slow path. */
+void mmu_sync_checks(CpuState *env);
 /* The segment check alone (used by string helpers): raises #GP(0)/#SS(0) if [off, off+size) is outside the
  * segment or the access type is not allowed. */
 void seg_check_access(CpuState *env, int seg, uint32_t off, int size, bool write);

@@ -306,6 +306,16 @@ static bool tb_store_hits_rest(CpuState *env, const TB *tb, uint32_t pa, uint32_
     return false;
 }
 
+/* Unwind to the exec loop, which restores the state at the start of the current instruction and re-runs it in a
+ * one-instruction block (EXCP_SMC_RESTART: not an exception, nothing is delivered). */
+static _Noreturn void tb_restart_insn_alone(CpuState *env)
+{
+    env->tbs->single_next = true;
+    env->exc_vector = EXCP_SMC_RESTART;
+    env->exc_error = -1;
+    longjmp(env->jmp_env, 1);
+}
+
 void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len)
 {
     TbCache *tc = env->tbs;
@@ -317,12 +327,16 @@ void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len)
     if (restart) {
         /* The rest of the running block is stale. Nothing has been written yet: unwind to the exec loop, which
          * restores the state at the start of the storing instruction and re-runs it alone (see docs/runtime.md). */
-        tc->single_next = true;
         exec_stats.smc_restarts++;
-        env->exc_vector = EXCP_SMC_RESTART;
-        env->exc_error = -1;
-        longjmp(env->jmp_env, 1);
+        tb_restart_insn_alone(env);
     }
+}
+
+void tb_stop_after_insn(CpuState *env)
+{
+    TB *cur = env->tbs ? env->tbs->hot.cur_tb : NULL;
+    if (cur && tb_find_insn(cur, env->cur_op) + 1 < cur->ninsns)
+        tb_restart_insn_alone(env);
 }
 
 /* ---- translation ---- */
