@@ -515,6 +515,24 @@ START_TEST(rep_movsd_page_fault_restart)
 }
 END_TEST
 
+/* REP MOVSB over code that was already translated: the next run of it sees the new bytes (SMC through the string
+ * helpers: pages with translations take the element path, whose stores invalidate them). */
+START_TEST(rep_movs_over_translated_code)
+{
+    Harness *h = flat_new();
+    RUN(h, CODE_FLAT + 0x100, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4);   /* mov eax, 1; hlt */
+    ck_assert_uint_eq(reg(h, G_EAX), 1);
+    harness_write(h, 0x20000, (uint8_t[]){ 0xb8, 0x02, 0x00, 0x00, 0x00, 0xf4 }, 6);
+    harness_set_reg(h, G_ESI, 0x20000);
+    harness_set_reg(h, G_EDI, CODE_FLAT + 0x100);
+    harness_set_reg(h, G_ECX, 6);
+    RUN(h, CODE_FLAT, 0xf3, 0xa4, 0xe9, 0xf9, 0x00, 0x00, 0x00);     /* rep movsb; jmp CODE_FLAT + 0x100 */
+    ck_assert_uint_eq(reg(h, G_EAX), 2);
+    ck_assert_uint_eq(reg(h, G_EIP), CODE_FLAT + 0x106);
+    harness_free(h);
+}
+END_TEST
+
 /* PAE: a page whose frame lies above 4 GiB is not memory (reads all ones, writes dropped); the string fast path
  * must not write RAM at the truncated 32-bit address. */
 START_TEST(rep_string_pae_frame_above_4g)
@@ -1222,6 +1240,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, rep_movsb_limit_fault_restart);
     tcase_add_test(tc, rep_movsd_page_fault_restart);
     tcase_add_test(tc, rep_string_pae_frame_above_4g);
+    tcase_add_test(tc, rep_movs_over_translated_code);
     tcase_add_test(tc, rep_stops_on_exit_request);
     tcase_add_test(tc, rep_ins_outs);
     tcase_add_test(tc, outs_io_permission);

@@ -18,13 +18,11 @@
  * code pages, elements crossing a page) goes element by element through mmu_ld/mmu_st.
  * Left out: the descriptor word is defined in helpers_string.h; I/O permission is io_check_permission (sys.h);
  * data breakpoints (DR0-3) on the fast path are the MMU's business: XXX: a chunk does not report them. */
-#include <stdio.h>   /* exec.h uses FILE */
 #include <stddef.h>
 #include <string.h>
 #include "helpers.h"
 #include "helpers_string.h"
 #include "mmu.h"
-#include "exec.h"
 #include "sys.h"
 #include "bus.h"
 
@@ -205,25 +203,18 @@ static uint32_t str_fit(const StrCtx *c, int seg, uint32_t off, uint32_t n)
 }
 
 /* Translate the linear address of a chunk's first element (raising its #PF) and return the host pointer for it
- * when the fast path may use it: RAM or ROM to read; RAM without translated code to write (stores to code pages
- * go through mmu_st, which invalidates the translations). NULL sends the chunk down the element loop. */
+ * when the fast path may use it: exactly when the TLB entry just filled would let the interpreter's inline access
+ * go straight to host memory (tag == page: RAM, or ROM to read; for writes no translated code on the page). MMIO,
+ * code pages and PAE frames above 4 GiB carry routing bits or attributes that send them to mmu_ld/mmu_st, and so
+ * the chunk goes down the element loop. The TLB is direct-mapped by page number (interp.c, mmu.c). */
 static uint8_t *str_host(CpuState *env, uint32_t lin, int mmu_idx, bool write)
 {
-    bool writable = false;
-    uint32_t pa = mmu_translate(env, lin, write ? MMU_ACC_WRITE : MMU_ACC_READ, mmu_idx);
-    /* a PAE frame above 4 GiB has no 32-bit physical address (mmu_translate truncates it): the TLB entry just
-     * filled says so; only mmu_ld/mmu_st know to read all ones and drop writes there. If the entry is not where
-     * the direct-mapped TLB keeps it, be conservative. */
+    mmu_translate(env, lin, write ? MMU_ACC_WRITE : MMU_ACC_READ, mmu_idx);
     const TlbEntry *e = &env->tlb[mmu_idx][(lin >> TARGET_PAGE_BITS) & (TLB_SIZE - 1)];
     uint32_t tag = write ? e->tag_write : e->tag_read;
-    if ((tag & TARGET_PAGE_MASK) != (lin & TARGET_PAGE_MASK) || (e->attrs & TLBA_UNASSIGNED))
+    if (tag != (lin & TARGET_PAGE_MASK) || (e->attrs & TLBA_UNASSIGNED))
         return NULL;
-    if (!env->machine)
-        return NULL;
-    uint8_t *p = bus_phys_ptr(env->machine, pa & TARGET_PAGE_MASK, &writable);
-    if (!p || (write && (!writable || tb_page_has_code(env, pa & TARGET_PAGE_MASK))))
-        return NULL;
-    return p + (pa & ~TARGET_PAGE_MASK);
+    return (uint8_t *)(e->addend + lin);
 }
 
 /* Copy the n elements [s, s+bytes) to [d, d+bytes) exactly as the element loop would, in direction up (ascending)
