@@ -12,12 +12,14 @@
  *     At least one iteration is done per call, so a REP always makes progress;
  *   - a zero count does nothing: no access, no I/O permission check, flags unchanged.
  * Fast path: REP MOVS / STOS / CMPS / SCAS (either direction) work up to a page at a time through host pointers
- * when the pages are plain RAM (or ROM, to read) and a written page holds no translated code. Every segment, page
- * and type check of the chunk's first element is done first, in the order the element loop would do them; the
- * chunk is cut at the segment limits, the offset wrap (64 KiB or 4 GiB) and the page ends. Everything else (MMIO,
- * code pages, elements crossing a page) goes element by element through mmu_ld/mmu_st.
+ * wherever the TLB would let the interpreter's inline access reach host memory directly (RAM; ROM to read; for
+ * writes, no translated code on the page). Every segment, page and type check of the chunk's first element is done
+ * first, in the order the element loop would do them; the chunk is cut at the segment limits, the offset wrap
+ * (64 KiB or 4 GiB) and the page ends. Everything else (MMIO, code pages, PAE frames above 4 GiB, elements that
+ * cross a page) goes element by element through mmu_ld/mmu_st.
  * Left out: the descriptor word is defined in helpers_string.h; I/O permission is io_check_permission (sys.h);
- * data breakpoints (DR0-3) on the fast path are the MMU's business: XXX: a chunk does not report them. */
+ * data breakpoints (DR0-3): XXX: not reported inside a chunk unless the MMU marks watched pages in the TLB tags
+ * (then the element loop, i.e. mmu_ld/mmu_st, sees every access). */
 #include <stddef.h>
 #include <string.h>
 #include "helpers.h"
