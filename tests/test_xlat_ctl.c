@@ -45,14 +45,23 @@ static Harness *flat_new(void)
 }
 
 static void w8(Harness *h, uint32_t pa, uint8_t v) { harness_write(h, pa, &v, 1); }
-static void w16(Harness *h, uint32_t pa, uint16_t v) { uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) }; harness_write(h, pa, b, 2); }
+static void w16(Harness *h, uint32_t pa, uint16_t v)
+{
+    uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+    harness_write(h, pa, b, 2);
+}
 static void w32(Harness *h, uint32_t pa, uint32_t v)
 {
     uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
     harness_write(h, pa, b, 4);
 }
 static uint32_t r8(Harness *h, uint32_t pa) { uint8_t b = 0; harness_read(h, pa, &b, 1); return b; }
-static uint32_t r16(Harness *h, uint32_t pa) { uint8_t b[2]; harness_read(h, pa, b, 2); return b[0] | (uint32_t)b[1] << 8; }
+static uint32_t r16(Harness *h, uint32_t pa)
+{
+    uint8_t b[2];
+    harness_read(h, pa, b, 2);
+    return b[0] | (uint32_t)b[1] << 8;
+}
 static uint32_t r32(Harness *h, uint32_t pa)
 {
     uint8_t b[4];
@@ -306,6 +315,24 @@ START_TEST(repe_cmpsb_first_difference)
     RUN(h, CODE_REAL, 0xf2, 0xa6, 0xf4);
     ck_assert_uint_eq(reg(h, G_ECX), 6);
     ck_assert(harness_eflags(h) & F_ZF);
+    /* CMPSW without REP (inline): 0x1234 - 0x1235 = borrow, negative */
+    w16(h, 0x2200, 0x1234);
+    w16(h, 0x3200, 0x1235);
+    harness_set_reg(h, G_ESI, 0x2200);
+    harness_set_reg(h, G_EDI, 0x3200);
+    RUN(h, CODE_REAL, 0xa7, 0xf4);
+    fl = harness_eflags(h);
+    ck_assert_uint_eq(fl & (F_ZF | F_CF | F_SF | F_OF), F_CF | F_SF);
+    ck_assert_uint_eq(reg(h, G_ESI), 0x2202);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x3202);
+    harness_free(h);
+}
+END_TEST
+
+/* REPE CMPSB over 10000 bytes (several pages, both directions): stops right after the one difference */
+START_TEST(repe_cmpsb_long_runs)
+{
+    Harness *h = real_new();
     /* long runs across pages, both directions: the difference at 0x11000 + 9000 */
     harness_fill(h, 0x11000, 0x41, 10000);
     harness_fill(h, 0x21000, 0x41, 10000);
@@ -325,18 +352,6 @@ START_TEST(repe_cmpsb_first_difference)
     RUN(h, CODE_REAL, 0xfd, 0xf3, 0xa6, 0xfc, 0xf4);
     ck_assert_uint_eq(reg(h, G_ECX), 9000);
     ck_assert_uint_eq(reg(h, G_EDI), 0x1000 + 8999);
-    harness_set_seg_real(h, SEG_DS, 0);
-    harness_set_seg_real(h, SEG_ES, 0);
-    /* CMPSW without REP (inline): 0x1234 - 0x1235 = borrow, negative */
-    w16(h, 0x2200, 0x1234);
-    w16(h, 0x3200, 0x1235);
-    harness_set_reg(h, G_ESI, 0x2200);
-    harness_set_reg(h, G_EDI, 0x3200);
-    RUN(h, CODE_REAL, 0xa7, 0xf4);
-    fl = harness_eflags(h);
-    ck_assert_uint_eq(fl & (F_ZF | F_CF | F_SF | F_OF), F_CF | F_SF);
-    ck_assert_uint_eq(reg(h, G_ESI), 0x2202);
-    ck_assert_uint_eq(reg(h, G_EDI), 0x3202);
     harness_free(h);
 }
 END_TEST
@@ -850,7 +865,8 @@ END_TEST
 START_TEST(pusha_popa)
 {
     Harness *h = real_new();
-    static const uint32_t v[8] = { 0xaaaa0001, 0xbbbb0002, 0xcccc0003, 0xdddd0004, 0, 0xeeee0006, 0xffff0007, 0x99990008 };
+    static const uint32_t v[8] = { 0xaaaa0001, 0xbbbb0002, 0xcccc0003, 0xdddd0004,
+                                   0,          0xeeee0006, 0xffff0007, 0x99990008 };
     for (int r = 0; r < 8; r++)
         if (r != G_ESP)
             harness_set_reg(h, r, v[r]);
@@ -1234,6 +1250,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, rep_movsd_flat_both_directions);
     tcase_add_test(tc, rep_movs_overlap);
     tcase_add_test(tc, repe_cmpsb_first_difference);
+    tcase_add_test(tc, repe_cmpsb_long_runs);
     tcase_add_test(tc, repne_scasb_and_scasd);
     tcase_add_test(tc, rep_stos_and_lods);
     tcase_add_test(tc, rep_zero_count);
