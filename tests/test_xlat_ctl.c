@@ -9,7 +9,8 @@
  * levels and LEAVE, CALL/RET near 16/32 (rel, indirect, imm16), jumps beyond the CS limit (#GP, nothing pushed),
  * LOOP/JCXZ counter width, PUSHA/POPA, PUSH ESP / POP ESP / POP [ESP+d], PUSHF/POPF privilege rules, XLAT.
  * Also prints REP MOVS/STOS/CMPS throughput (not asserted: machines differ).
- * Also: PUSHF/POPF in v8086 mode, OUTS through the TSS I/O bitmap at CPL 3, protected-mode segment checks.
+ * Also: PUSHF/POPF in v8086 mode, OUTS through the TSS I/O bitmap at CPL 3, protected-mode segment checks, PAE
+ * frames above 4 GiB, SMC through REP MOVS, a data breakpoint inside REP STOSD.
  * Left out: LOOP/JMP targets in v8086 mode and far transfers (xlat_sys.c, guest tests). */
 #include <check.h>
 #include <stdio.h>
@@ -544,6 +545,36 @@ START_TEST(rep_movs_over_translated_code)
     RUN(h, CODE_FLAT, 0xf3, 0xa4, 0xe9, 0xf9, 0x00, 0x00, 0x00);     /* rep movsb; jmp CODE_FLAT + 0x100 */
     ck_assert_uint_eq(reg(h, G_EAX), 2);
     ck_assert_uint_eq(reg(h, G_EIP), CODE_FLAT + 0x106);
+    harness_free(h);
+}
+END_TEST
+
+/* A data breakpoint (DR0, write, 4 bytes) on one dword of a REP STOSD destination: #DB right after the iteration
+ * that wrote it, DR6.B0 set, EIP of the REP on the stack and ECX counting the remaining iterations; resuming
+ * finishes the instruction. */
+START_TEST(rep_stos_data_breakpoint)
+{
+    Harness *h = flat_new();
+    CpuState *env = h->env;
+    flat_trap(h, EXC_DB, 0x11000);
+    env->dr[0] = 0x100000 + 4 * 700;
+    env->dr[7] = 1u | (1u << 16) | (3u << 18);   /* L0, R/W0 = 01 (writes), LEN0 = 11 (4 bytes) */
+    harness_set_reg(h, G_EAX, 0xabababab);
+    harness_set_reg(h, G_EDI, 0x100000);
+    harness_set_reg(h, G_ECX, 1000);
+    RUN(h, CODE_FLAT, 0xfc, 0xf3, 0xab, 0xf4);
+    ck_assert_uint_eq(reg(h, G_EIP), 0x11001);
+    ck_assert_uint_eq(env->dr[6] & 0xf, 1);
+    ck_assert_uint_eq(reg(h, G_ECX), 1000 - 701);
+    ck_assert_uint_eq(reg(h, G_EDI), 0x100000 + 4 * 701);
+    ck_assert_uint_eq(r32(h, reg(h, G_ESP)), CODE_FLAT + 1);   /* trap frame: EIP of the REP STOSD */
+    ck_assert_uint_eq(r32(h, 0x100000 + 4 * 700), 0xabababab);
+    ck_assert_uint_eq(r32(h, 0x100000 + 4 * 701), 0);
+    env->dr[7] = 0;
+    harness_set_reg(h, G_ESP, 0x80000);
+    run_at(h, CODE_FLAT + 1);
+    ck_assert_uint_eq(reg(h, G_ECX), 0);
+    ck_assert_uint_eq(r32(h, 0x100000 + 4 * 999), 0xabababab);
     harness_free(h);
 }
 END_TEST
@@ -1258,6 +1289,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, rep_movsd_page_fault_restart);
     tcase_add_test(tc, rep_string_pae_frame_above_4g);
     tcase_add_test(tc, rep_movs_over_translated_code);
+    tcase_add_test(tc, rep_stos_data_breakpoint);
     tcase_add_test(tc, rep_stops_on_exit_request);
     tcase_add_test(tc, rep_ins_outs);
     tcase_add_test(tc, outs_io_permission);

@@ -7,8 +7,9 @@
  *   - the lazy flags of CMPS/SCAS are written only when the helper returns (a fault leaves the flags as before the
  *     instruction; the resumed iteration recomputes them);
  *   - a helper returns 1 when the instruction completed and 0 when it stopped early with ECX != 0 (env->
- *     exit_request was set, or its iteration budget ran out): the translated code then leaves the block with EIP on
- *     the instruction, so interrupts are taken between iterations as on hardware and no run blocks the exec loop.
+ *     exit_request was set, a data breakpoint hit, or its iteration budget ran out): the translated code then
+ *     leaves the block with EIP on the instruction, so interrupts and #DB traps come between iterations as on
+ *     hardware and no run blocks the exec loop.
  *     At least one iteration is done per call, so a REP always makes progress;
  *   - a zero count does nothing: no access, no I/O permission check, flags unchanged.
  * Fast path: REP MOVS / STOS / CMPS / SCAS (either direction) work up to a page at a time through host pointers
@@ -18,8 +19,8 @@
  * (64 KiB or 4 GiB) and the page ends. Everything else (MMIO, code pages, PAE frames above 4 GiB, elements that
  * cross a page) goes element by element through mmu_ld/mmu_st.
  * Left out: the descriptor word is defined in helpers_string.h; I/O permission is io_check_permission (sys.h);
- * data breakpoints (DR0-3): XXX: not reported inside a chunk unless the MMU marks watched pages in the TLB tags
- * (then the element loop, i.e. mmu_ld/mmu_st, sees every access). */
+ * data breakpoints need nothing here but the stop: the MMU keeps watched pages off the TLB fast path, so they take
+ * the element loop, where mmu_ld/mmu_st record the hits (dr6_pending). */
 #include <stddef.h>
 #include <string.h>
 #include "helpers.h"
@@ -406,7 +407,9 @@ static uint32_t str_rep_run(StrCtx *c, StrStepFn step, StrChunkFn chunk)
         if (stop || cnt == n)
             return 1;
         budget = budget > n ? budget - n : 0;
-        if (budget == 0 || env->exit_request)
+        /* a data breakpoint hit by this iteration: #DB after it, with EIP still on the instruction (SDM vol 3
+         * 17.3.1.2: repeated string instructions trap after the iteration). Watched pages never take a chunk. */
+        if (budget == 0 || env->exit_request || env->dr6_pending)
             return 0;
     }
 }
