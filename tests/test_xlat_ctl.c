@@ -10,7 +10,7 @@
  * LOOP/JCXZ counter width, PUSHA/POPA, PUSH ESP / POP ESP / POP [ESP+d], PUSHF/POPF privilege rules, XLAT.
  * Also prints REP MOVS/STOS/CMPS throughput (not asserted: machines differ).
  * Also: PUSHF/POPF in v8086 mode, OUTS through the TSS I/O bitmap at CPL 3, protected-mode segment checks, PAE
- * frames above 4 GiB, SMC through REP MOVS, a data breakpoint inside REP STOSD.
+ * frames above 4 GiB, SMC through REP MOVS, a data breakpoint inside REP STOSD, single-stepping a REP.
  * Left out: LOOP/JMP targets in v8086 mode and far transfers (xlat_sys.c, guest tests). */
 #include <check.h>
 #include <stdio.h>
@@ -575,6 +575,34 @@ START_TEST(rep_stos_data_breakpoint)
     run_at(h, CODE_FLAT + 1);
     ck_assert_uint_eq(reg(h, G_ECX), 0);
     ck_assert_uint_eq(r32(h, 0x100000 + 4 * 999), 0xabababab);
+    harness_free(h);
+}
+END_TEST
+
+/* Single-step through REP MOVSB: one iteration per #DB trap, EIP back on the REP until the last iteration */
+START_TEST(rep_movs_single_step)
+{
+    Harness *h = flat_new();
+    CpuState *env = h->env;
+    flat_trap(h, EXC_DB, 0x11000);
+    harness_write(h, 0x100000, "abcde", 5);
+    harness_write(h, CODE_FLAT, (uint8_t[]){ 0xf3, 0xa4, 0xf4 }, 3);
+    harness_set_reg(h, G_ESI, 0x100000);
+    harness_set_reg(h, G_EDI, 0x100100);
+    harness_set_reg(h, G_ECX, 5);
+    uint32_t eip = CODE_FLAT;
+    for (int i = 0; i < 5; i++) {
+        harness_set_eflags(h, 2 | F_TF);
+        harness_set_reg(h, G_ESP, 0x80000);
+        env->dr[6] = 0;
+        run_at(h, eip);
+        ck_assert_uint_eq(reg(h, G_EIP), 0x11001);
+        ck_assert(env->dr[6] & (1u << 14));                /* DR6.BS */
+        ck_assert_uint_eq(reg(h, G_ECX), 4 - (uint32_t)i);
+        eip = r32(h, reg(h, G_ESP));
+        ck_assert_uint_eq(eip, i < 4 ? CODE_FLAT : CODE_FLAT + 2);
+    }
+    ck_assert_mem_eq(env->ram + 0x100100, "abcde", 5);
     harness_free(h);
 }
 END_TEST
@@ -1290,6 +1318,7 @@ static Suite *ctl_suite(void)
     tcase_add_test(tc, rep_string_pae_frame_above_4g);
     tcase_add_test(tc, rep_movs_over_translated_code);
     tcase_add_test(tc, rep_stos_data_breakpoint);
+    tcase_add_test(tc, rep_movs_single_step);
     tcase_add_test(tc, rep_stops_on_exit_request);
     tcase_add_test(tc, rep_ins_outs);
     tcase_add_test(tc, outs_io_permission);

@@ -390,7 +390,11 @@ typedef uint32_t (*StrChunkFn)(StrCtx *c, uint32_t cnt);
 static uint32_t str_rep_run(StrCtx *c, StrStepFn step, StrChunkFn chunk)
 {
     CpuState *env = c->env;
-    uint32_t budget = STR_BUDGET;
+    /* single-step (TF): one iteration per trap, EIP back on the instruction while iterations remain (the trace
+     * trap of a repeated string instruction, as on every x86 since the 8086) */
+    uint32_t budget = (env->hflags & HF_TF) ? 1 : STR_BUDGET;
+    if (env->hflags & HF_TF)
+        chunk = NULL;
     for (;;) {
         uint32_t cnt = str_get(c, G_ECX);
         if (cnt == 0)
