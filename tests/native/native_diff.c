@@ -19,7 +19,11 @@
 #include "native.h"
 
 enum {
-    GUEST_GDT = 0x1000, GUEST_CODE = 0x10000, GUEST_BUF = 0x100000, GUEST_STACK = 0x80000,
+    /* The data buffer straddles a page boundary at its offset 256 (the middle of the [EBX] range), so some
+     * accesses take the softmmu's page-split path; half of the cases (by seed) run their code so that it ends
+     * on the next page (cross-page instruction fetch), the other half at a page start. */
+    GUEST_GDT = 0x1000, GUEST_CODE = 0x10000, GUEST_CODE_CROSS = 0x11000, GUEST_BUF = 0x100f00,
+    GUEST_STACK = 0x80000,
     ENCODINGS_PER_FORM = 8,
     MAX_FORMS = 1024,
     MAX_SHOWN = 3,          /* examples per form (-v: 50) */
@@ -56,11 +60,12 @@ static void guest_run(Harness *h, const NdCase *c, GuestResult *g)
     uint8_t code[ND_MAX_CODE + 1], buf[ND_BUF_SIZE];
     memcpy(code, c->code, c->len);
     code[c->len] = 0xf4;   /* HLT */
-    harness_write(h, GUEST_CODE, code, c->len + 1u);   /* invalidates the old translation if the bytes differ */
+    uint32_t pc = c->seed & 1 ? GUEST_CODE_CROSS - (c->len + 1u) / 2 : GUEST_CODE;
+    harness_write(h, pc, code, c->len + 1u);   /* invalidates the old translation if the bytes differ */
     for (int i = 0; i < ND_NREGS; i++)
         harness_set_reg(h, G_EAX + i, c->in[i] + (c->ptr_mask >> i & 1 ? GUEST_BUF : 0));
     harness_set_reg(h, G_ESP, GUEST_STACK);
-    harness_set_reg(h, G_EIP, GUEST_CODE);
+    harness_set_reg(h, G_EIP, pc);
     harness_set_eflags(h, (c->in_flags & (F_ARITH | F_DF)) | 2);
     nd_buffer_fill(c->seed, buf);
     harness_write(h, GUEST_BUF, buf, ND_BUF_SIZE);

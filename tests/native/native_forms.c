@@ -438,8 +438,13 @@ static void fix_division(const NdForm *f, NdRng *r, NdCase *c)
 
 static void set_pointers(const NdForm *f, NdRng *r, NdCase *c)
 {
-    if (c->ptr_mask >> R_EBX & 1)
-        c->in[R_EBX] = 128 + rnd(r, 256);
+    if (c->ptr_mask >> R_EBX & 1) {
+        /* a quarter of the time the operand ends 1..3 bytes after offset 256, where native_diff puts a guest
+         * page boundary (page-split accesses) */
+        uint8_t modrm = c->code[c->modrm_at];
+        int32_t disp = (modrm >> 6) == 1 ? (int8_t)c->code[c->modrm_at + 1] : 0;
+        c->in[R_EBX] = rnd(r, 4) ? 128 + rnd(r, 256) : (uint32_t)(256 - disp - 1 - (int32_t)rnd(r, 3));
+    }
     if (f->flags & NDF_STRING) {
         /* ESI in the first half, EDI often at the mirrored spot (buffer mode 3 makes the halves nearly equal) */
         c->in[R_ESI] = 64 + rnd(r, 128);
