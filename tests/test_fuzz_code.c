@@ -9,13 +9,15 @@
  * The guest machine: GDT (ring 0/3 code and data, 16-bit segments, conforming, expand-down, not-present, TSS, LDT,
  * call gate), IDT whose handlers HLT (the run then stops: a fault was delivered), a #DF task gate, a TSS with a
  * random I/O bitmap, identity page tables with a few random holes, a port sink for all 65536 ports and an MMIO page.
- * Seed: PCJIT_FUZZ_SEED (default fixed, printed); PCJIT_FUZZ_CASES cases (default 4000, a few seconds) but never
- * more than PCJIT_FUZZ_SECONDS (default 20: a slow sanitizer build on a busy machine stops early and says so);
- * PCJIT_FUZZ_VERBOSE=1 prints every case before running it (to find the one that crashes the host).
+ * Seed: PCJIT_FUZZ_SEED (default fixed, printed); PCJIT_FUZZ_CASES cases (default 2500, about 10 s) but never
+ * more than PCJIT_FUZZ_SECONDS (default 15: a slow sanitizer build on a busy machine stops early and says so);
+ * PCJIT_FUZZ_VERBOSE=1 prints every case before running it (to find the one that crashes the host);
+ * PCJIT_FUZZ_TRACE=N logs the exceptions, blocks and guest code of case N.
  * Left out: interrupts from devices (no PIC), the JIT backends (the harness engine is the interpreter). */
 #include <check.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,36 +294,54 @@ static void setup_cpu(Harness *h, FuzzMode mode, int paging, char *what, size_t 
     snprintf(what, whatsize, "mode %s paging %s", mode_names[mode], pg);
 }
 
+/* Problems are collected (printed at once, the first one kept for the verdict) so one run reports them all. */
+static int nproblems;
+static char first_problem[512];
+static void fuzz_problem(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fuzz_problem(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    printf("fuzz: PROBLEM %s\n", msg);
+    fflush(stdout);
+    if (nproblems++ == 0)
+        snprintf(first_problem, sizeof(first_problem), "%s", msg);
+}
+#define SANE(cond, ...) do { if (!(cond)) { fuzz_problem(__VA_ARGS__); return; } } while (0)
+
 /* The invariants every run must leave behind (see the file comment). */
 static void check_sane(Harness *h, const char *what, unsigned long long n, ExecStop stop)
 {
     CpuState *env = h->env;
     uint32_t ef = cpu_get_eflags(env);
-    ck_assert_msg(stop <= STOP_RESET, "case %llu (%s): bad stop %d", n, what, (int)stop);
-    ck_assert_msg((ef & 2) && !(ef & ((1u << 3) | (1u << 5) | (1u << 15) | 0xffc00000u)),
+    SANE(stop <= STOP_RESET, "case %llu (%s): bad stop %d", n, what, (int)stop);
+    SANE((ef & 2) && !(ef & ((1u << 3) | (1u << 5) | (1u << 15) | 0xffc00000u)),
                   "case %llu (%s): EFLAGS reserved bits wrong: %08x", n, what, ef);
     if (stop == STOP_SHUTDOWN || stop == STOP_RESET)
         return;
     bool pe = env->cr0 & CR0_PE, vm = ef & F_VM;
-    ck_assert_msg(!vm || pe, "case %llu (%s): VM set in real mode", n, what);
-    ck_assert_msg(pe || (env->hflags & HF_CPL_MASK) == 0, "case %llu (%s): CPL %u in real mode", n, what,
+    SANE(!vm || pe, "case %llu (%s): VM set in real mode", n, what);
+    SANE(pe || (env->hflags & HF_CPL_MASK) == 0, "case %llu (%s): CPL %u in real mode", n, what,
                   env->hflags & HF_CPL_MASK);
     if (vm) {
-        ck_assert_msg((env->hflags & HF_CPL_MASK) == 3, "case %llu (%s): CPL != 3 in v8086 mode", n, what);
+        SANE((env->hflags & HF_CPL_MASK) == 3, "case %llu (%s): CPL != 3 in v8086 mode", n, what);
         for (int s = SEG_ES; s <= SEG_GS; s++)
-            ck_assert_msg(env->seg[s].base == (uint32_t)env->seg[s].sel << 4 && env->seg[s].limit == 0xffff,
+            SANE(env->seg[s].base == (uint32_t)env->seg[s].sel << 4 && env->seg[s].limit == 0xffff,
                           "case %llu (%s): v8086 segment %d base %08x sel %04x limit %x", n, what, s,
                           env->seg[s].base, env->seg[s].sel, env->seg[s].limit);
     }
     uint32_t eip = env->t[G_EIP];
     const SegCache *cs = &env->seg[SEG_CS];
-    if (!(env->hflags & HF_CS32))
-        ck_assert_msg(eip <= 0xffff, "case %llu (%s): EIP %08x in 16-bit code", n, what, eip);
-    ck_assert_msg((uint64_t)eip <= (uint64_t)cs->hi + 1, "case %llu (%s): EIP %08x beyond CS limit %08x", n, what,
+    if (!(env->hflags & HF_CS32) && cs->hi <= 0xffff)   /* (a 4 GiB 16-bit CS can be built by the guest) */
+        SANE(eip <= 0xffff, "case %llu (%s): EIP %08x in 16-bit code", n, what, eip);
+    SANE((uint64_t)eip <= (uint64_t)cs->hi + 1, "case %llu (%s): EIP %08x beyond CS limit %08x", n, what,
                   eip, cs->hi);
     uint32_t hf = env->hflags;
     cpu_update_hflags(env);
-    ck_assert_msg(hf == env->hflags, "case %llu (%s): stale hflags %08x, recomputed %08x", n, what, hf,
+    SANE(hf == env->hflags, "case %llu (%s): stale hflags %08x, recomputed %08x", n, what, hf,
                   env->hflags);
 }
 
@@ -397,9 +417,10 @@ START_TEST(fuzz_random_code)
 {
     const char *e = getenv("PCJIT_FUZZ_SEED");
     uint64_t seed = e ? strtoull(e, NULL, 0) : 0x9c3a5f17d2e4b681ull;
-    double seconds = getenv("PCJIT_FUZZ_SECONDS") ? atof(getenv("PCJIT_FUZZ_SECONDS")) : 20.0;
-    unsigned long long ncases = getenv("PCJIT_FUZZ_CASES") ? strtoull(getenv("PCJIT_FUZZ_CASES"), NULL, 0) : 4000;
+    double seconds = getenv("PCJIT_FUZZ_SECONDS") ? atof(getenv("PCJIT_FUZZ_SECONDS")) : 15.0;
+    unsigned long long ncases = getenv("PCJIT_FUZZ_CASES") ? strtoull(getenv("PCJIT_FUZZ_CASES"), NULL, 0) : 2500;
     bool verbose = getenv("PCJIT_FUZZ_VERBOSE") != NULL;
+    long long trace_case = getenv("PCJIT_FUZZ_TRACE") ? atoll(getenv("PCJIT_FUZZ_TRACE")) : -1;
     rng = seed ? seed : 1;
     printf("fuzz: seed 0x%llx (PCJIT_FUZZ_SEED), %llu cases (PCJIT_FUZZ_CASES) or at most %.1f s "
            "(PCJIT_FUZZ_SECONDS)\n", (unsigned long long)seed, ncases, seconds);
@@ -417,8 +438,7 @@ START_TEST(fuzz_random_code)
         FuzzMode mode = (FuzzMode)rnd_below(M_NUM);
         int paging = mode == M_REAL ? 0 : (int)rnd_below(3);
         char what[64], desc[160];
-        if (n % 16 == 0 || !rnd_below(8))
-            setup_paging_tables(h);
+        setup_paging_tables(h);                  /* every case: cpu_set_cr3 must not fault outside cpu_exec */
         bool resume = rnd() & 1;
         setup_tables(h, resume);
         setup_code(h);
@@ -432,6 +452,9 @@ START_TEST(fuzz_random_code)
         uint32_t eip0 = h->env->t[G_EIP];
         snprintf(desc, sizeof(desc), "case %llu (%s, %s handlers, eip %08x, seed 0x%llx)", n, what,
                  resume ? "resuming" : "halting", eip0, (unsigned long long)seed);
+        bool trace = trace_case >= 0 && (unsigned long long)trace_case == n;
+        h->opt.log = trace ? stderr : NULL;      /* PCJIT_FUZZ_TRACE=N: log exceptions and blocks of case N */
+        h->opt.log_mask = trace ? LOG_INT | LOG_EXEC | LOG_IN_ASM : 0;
         double t0 = now();
         watchdog_arm(desc);
         ExecStop stop = harness_run(h, max);
@@ -439,10 +462,17 @@ START_TEST(fuzz_random_code)
         double dt = now() - t0;
         worst = dt > worst ? dt : worst;
         insns += h->env->icount - before;
-        ck_assert_msg(!fired, "%s: cpu_exec did not stop at max_insns %llu within %d s (it stopped only for an "
-                      "exit request; %llu instructions counted, EIP now %08x, last exception vector %d)", desc,
-                      (unsigned long long)max, WATCHDOG_S, (unsigned long long)(h->env->icount - before),
-                      h->env->t[G_EIP], h->env->exc_vector);
+        if (fired) {
+            uint8_t b[8];                         /* bytes at CS:EIP (as physical: good enough to name the insn) */
+            harness_read(h, h->env->seg[SEG_CS].base + h->env->t[G_EIP], b, 8);
+            fuzz_problem("%s: cpu_exec did not stop at max_insns %llu within %d s (it stopped only for an exit "
+                         "request; %llu instructions counted; now EIP %08x bytes %02x %02x %02x %02x %02x %02x, "
+                         "ECX %08x, last exception vector %d)", desc, (unsigned long long)max, WATCHDOG_S,
+                         (unsigned long long)(h->env->icount - before), h->env->t[G_EIP], b[0], b[1], b[2], b[3],
+                         b[4], b[5], h->env->t[G_ECX], h->env->exc_vector);
+            n++;
+            continue;
+        }
         check_sane(h, what, n, stop);
         counts[stop <= STOP_RESET ? stop : 0]++;
         n++;
@@ -451,12 +481,13 @@ START_TEST(fuzz_random_code)
            "reset %llu; slowest case %.3f s\n", n, insns, counts[0], counts[1], counts[2], counts[3], counts[4], worst);
     if (n < ncases)
         printf("fuzz: time limit reached after %llu of %llu cases\n", n, ncases);
-    ck_assert_msg(n >= 100, "only %llu cases ran", n);
     pthread_mutex_lock(&wd.lock);
     wd.quit = true;
     pthread_mutex_unlock(&wd.lock);
     pthread_join(wd_thread, NULL);
     harness_free(h);
+    ck_assert_msg(nproblems == 0, "%d problem(s) in %llu cases; the first: %s", nproblems, n, first_problem);
+    ck_assert_msg(n >= 100, "only %llu cases ran", n);
 }
 END_TEST
 
