@@ -786,6 +786,19 @@ START_TEST(enter_leave_32)
     ck_assert_uint_eq(reg(h, G_EBP), 0x7fffc);
     ck_assert_uint_eq(reg(h, G_ESP), 0x7fff4);
     harness_free(h);
+
+    /* 16-bit stack in real mode: a frame reaching below offset 0 wraps; SP just above it with an allocation that
+     * leaves the new SP at 0xFFFF is outside the limit for a word: #SS, no register changed */
+    h = real_new();
+    real_trap(h, EXC_SS, 0x0800);
+    harness_set_reg(h, G_EBP, 0x1234);
+    harness_set_reg(h, G_ESP, 0x0004);
+    RUN(h, CODE_REAL, 0xc8, 0x03, 0x00, 0x00, 0xf4);   /* enter 3, 0: SP = 0x0002 - 3 = 0xFFFF */
+    ck_assert_uint_eq(reg(h, G_EIP), 0x0801);
+    ck_assert_uint_eq(reg(h, G_EBP), 0x1234);
+    ck_assert_uint_eq(reg(h, G_ESP), 0xfffe);   /* SP as before the ENTER (4), minus the 6-byte #SS frame */
+    ck_assert_uint_eq(r16(h, 0xfffe), CODE_REAL);
+    harness_free(h);
 }
 END_TEST
 

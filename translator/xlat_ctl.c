@@ -375,6 +375,9 @@ void xlat_ENTER(Xlat *x)
         xlat_st(x, SEG_SS, dst, size, frame);
     }
     int new_sp = ctl_stack_wrap(x, ir_op2i(x->b, IR_SUB_I, frame, (uint32_t)level * (uint32_t)size + alloc));
+    /* "#SS(0) if the new value of ESP is outside the stack segment limit": probed as a write of one element at
+     * the new top of stack (as Bochs does), before any register changes; the loaded value is unused */
+    ir_ld(x->b, size, xlat_mem_aux(x, SEG_SS) | IRM_RMW, new_sp);
     xlat_store_reg(x, R_EBP, size, frame);
     xlat_sp_set(x, new_sp);
 }
