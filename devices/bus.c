@@ -31,11 +31,11 @@ static void bus_log_unassigned_port(uint32_t port, bool write, int size)
 
 static void bus_log_unassigned_addr(uint32_t pa, bool write, int size)
 {
+    if (nlogged_addrs == UNASSIGNED_LOG_SLOTS)
+        return;     /* the log is full: unassigned accesses must stay cheap (guests may scan gigabytes of them) */
     for (int i = 0; i < nlogged_addrs; i++)
         if (logged_addrs[i] == pa)
             return;
-    if (nlogged_addrs == UNASSIGNED_LOG_SLOTS)
-        return;
     logged_addrs[nlogged_addrs++] = pa;
     fprintf(stderr, "pcjit: bus: unassigned memory %s 0x%08x (size %d)%s\n", write ? "write" : "read", pa, size,
             nlogged_addrs == UNASSIGNED_LOG_SLOTS ? " (further addresses not logged)" : "");

@@ -617,9 +617,21 @@ void seg_check_access(CpuState *env, int seg, uint32_t off, int size, bool write
         cpu_raise_exception(env, vec, 0);
 }
 
+/* The common case of seg_check_access inline: inside lo..hi and of an allowed type (protected-mode rules, which
+ * real-mode caches also satisfy after a real-mode load); anything else gets the full check. */
+static inline void seg_check_fast(CpuState *env, int seg, uint32_t off, int size, bool write)
+{
+    const SegCache *s = &env->seg[seg];
+    uint32_t f = s->flags;
+    bool ok = off >= s->lo && off <= s->hi && s->hi - off >= (uint32_t)(size - 1) &&
+              (write ? (f & (DESC_CODE | DESC_W)) == DESC_W : (!(f & DESC_CODE) || (f & DESC_R)));
+    if (__builtin_expect(!ok, 0))
+        seg_check_access(env, seg, off, size, write);
+}
+
 static inline uint32_t seg_linear(CpuState *env, int seg, uint32_t off)
 {
-    return seg == SEG_NONE ? off : env->seg[seg].base + off;
+    return seg > SEG_GS ? off : env->seg[seg].base + off;   /* SEG_NONE (and no other value) is linear */
 }
 
 uint32_t mmu_ld(CpuState *env, uint32_t off, int size_flags, int aux)
@@ -627,8 +639,8 @@ uint32_t mmu_ld(CpuState *env, uint32_t off, int size_flags, int aux)
     int size = size_flags & IRM_SIZE_MASK;
     int seg = aux & IRM_SEG_MASK;
     int mmu_idx = (aux & IRM_USER) ? MMU_USER : MMU_KERNEL;
-    if ((aux & IRM_CHECK) && seg != SEG_NONE)
-        seg_check_access(env, seg, off, size, (aux & IRM_RMW) != 0);
+    if ((aux & IRM_CHECK) && seg <= SEG_GS)
+        seg_check_fast(env, seg, off, size, (aux & IRM_RMW) != 0);
     uint32_t lin = seg_linear(env, seg, off);
     uint32_t v;
     if (aux & IRM_RMW)
@@ -645,8 +657,8 @@ void mmu_st(CpuState *env, uint32_t off, uint32_t val, int size, int aux)
     size &= IRM_SIZE_MASK;
     int seg = aux & IRM_SEG_MASK;
     int mmu_idx = (aux & IRM_USER) ? MMU_USER : MMU_KERNEL;
-    if ((aux & IRM_CHECK) && seg != SEG_NONE)
-        seg_check_access(env, seg, off, size, true);
+    if ((aux & IRM_CHECK) && seg <= SEG_GS)
+        seg_check_fast(env, seg, off, size, true);
     mmu_st_lin(env, seg_linear(env, seg, off), val, size, mmu_idx);
 }
 
