@@ -319,6 +319,8 @@ void xlat_set_flags(Xlat *x, int flags)
 
 static int cc_size(int cc_op)
 {
+    if (cc_op <= CC_OP_EFLAGS || cc_op >= CC_OP_NB)
+        return 4;   /* no size (EFLAGS form, dynamic): callers do not use it */
     return 1 << ((cc_op - 1) % 3);   /* CC_SIZES order: B, W, L */
 }
 
