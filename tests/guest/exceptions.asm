@@ -5,11 +5,15 @@
 ; and code segments not present), #SS (SS not present, SS limit), #GP (null DS, INT beyond the IDT limit),
 ; #DF (a #GP whose IDT gate is not present: #NP during delivery of a contributory exception, SDM vol 3 6.15
 ; Table 6-5), INT3 and INT 3 (traps), single-step after POPF sets TF (#DB after the next instruction, DR6.BS).
+; Also: a single-step trap is held back after MOV SS until the next instruction (SDM vol 3 6.8.3); error codes of
+; faults during delivery: a gate to a not-present code segment gives #NP(selector) with EXT set when delivering an
+; exception and clear for INT n, a not-present gate gives #NP(vector*8+2) (SDM vol 3 6.13).
 ; Also: execute and data (write, read/write) breakpoints in DR0-DR7 with DR6 and RF, and #AC(0) at CPL 3.
-; QEMU 7.2 TCG is wrong on four of these and fails exactly them (see tests.cmake): it does not check the SS limit
+; QEMU 7.2 TCG is wrong on five of these and fails exactly them (see tests.cmake): it does not check the SS limit
 ; (see pm_basic), it lets a memory access through a null DS go ahead instead of #GP(0) (SDM vol 3 3.4.2), it
 ; executes LOCK MOV instead of raising #UD (SDM vol 2 LOCK: #UD for any instruction not in the lockable list), and
-; it never raises #AC (alignment checking is not implemented in TCG).
+; it never raises #AC (alignment checking is not implemented in TCG), and it leaves EXT clear in the #NP error code
+; of a fault raised while delivering #UD ("ud_gate_np_code_err").
 ; Left out: #MF/#XF (FPU issue), #TS (tasks.asm), I/O breakpoints (CR4.DE).
 %include "lib.inc"
 
@@ -46,6 +50,8 @@ test_main:
         call    t_single_step
         call    t_breakpoints
         call    t_ac
+        call    t_mov_ss_shadow
+        call    t_delivery_errors
         ret
 
 t_de:
@@ -315,5 +321,39 @@ t_ac:
         and     dword [esp], ~0x40000
         popfd
         int     0x30
+
+t_mov_ss_shadow:
+        EXPECT_EXC .r1
+        mov     ax, ss
+        xor     ebx, ebx
+        pushfd
+        or      dword [esp], 0x100
+        popfd
+        mov     ss, ax                          ; TF trap suppressed here ...
+        inc     ebx                             ; ... and taken after this one
+.n1:    inc     ebx
+.r1:    CHECK   "mov_ss_shadow_eip", [exc_eip], .n1
+        CHECK   "mov_ss_shadow_ebx", [exc_r_ebx], 1
+        CHECK   "mov_ss_shadow_one_trap", [exc_count], 1
+        ret
+
+t_delivery_errors:
+        SEG     T_NP_CODE, 0, 0xFFFFF, 0x1B | 0xC00
+        mov     word [IDT_ADDR + 6 * 8 + 2], T_NP_CODE      ; #UD gate → not-present code segment
+        mov     word [IDT_ADDR + 0x33 * 8 + 2], T_NP_CODE   ; INT 0x33 gate → the same
+        EXPECT_EXC .r1
+.f1:    ud2
+.r1:    EXC_CHECK "ud_gate_np_code", 11, T_NP_CODE | 1, .f1
+        EXPECT_EXC .r2
+.f2:    int     0x33
+.r2:    EXC_CHECK "int_gate_np_code", 11, T_NP_CODE, .f2
+        mov     word [IDT_ADDR + 6 * 8 + 2], SEL_CODE0
+        mov     word [IDT_ADDR + 0x33 * 8 + 2], SEL_CODE0
+        and     byte [IDT_ADDR + 0x34 * 8 + 5], 0x7F        ; gate 0x34 not present
+        EXPECT_EXC .r3
+.f3:    int     0x34
+.r3:    EXC_CHECK "int_gate_not_present", 11, 0x34 * 8 + 2, .f3
+        or      byte [IDT_ADDR + 0x34 * 8 + 5], 0x80
+        ret
 
 IMAGE_END

@@ -10,7 +10,8 @@
 ;    first byte; runs once the page is mapped.
 ;  - self-modifying code (SDM vol 3 8.1.3): a store that patches an instruction later in the same block, a patch
 ;    made after the code already ran, and patches written through a second linear mapping (alias) of the code's
-;    physical page, both before the call and from inside the block itself.
+;    physical page, both before the call and from inside the block itself, and a REP STOSB that overwrites the
+;    instruction right after it.
 ; Memory: identity paging of 0..4 MiB; test pages at 0x200000..0x20FFFF, alias page at linear 0x3FF000/0x3FE000.
 %include "lib.inc"
 
@@ -18,6 +19,7 @@ SRC             equ 0x200000
 SMC1            equ 0x20C000            ; code copied to RAM (one template per page)
 SMC2            equ 0x20D000
 SMC3            equ 0x20E000
+SMC4            equ 0x20F000
 ALIAS2          equ 0x3FF000            ; linear alias of SMC2
 ALIAS3          equ 0x3FE000            ; linear alias of SMC3
 
@@ -176,6 +178,15 @@ smc3_imm:
         dd      0x33
         ret
 smc3_end:
+smc4_tpl:                                       ; REP STOSB overwrites the next instruction with NOPs
+        mov     edi, SMC4 + smc4_patch - smc4_tpl
+        mov     al, 0x90
+        mov     ecx, 5
+        rep stosb
+smc4_patch:
+        mov     eax, 0xBAD
+        ret
+smc4_end:
 
 %macro COPY 3 ; dst, src, end
         mov     esi, %2
@@ -188,6 +199,7 @@ t_smc:
         COPY    SMC1, smc1_tpl, smc1_end
         COPY    SMC2, smc2_tpl, smc2_end
         COPY    SMC3, smc3_tpl, smc3_end
+        COPY    SMC4, smc4_tpl, smc4_end
         mov     dword [PTE(ALIAS2)], SMC2 | 7
         mov     dword [PTE(ALIAS3)], SMC3 | 7
         invlpg  [ALIAS2]
@@ -215,6 +227,10 @@ t_smc:
         mov     edx, 0x62
         call    ebx
         CHECK   "smc_alias_same_block_again", eax, 0x62
+        mov     eax, 0x600D
+        mov     ebx, SMC4
+        call    ebx
+        CHECK   "smc_rep_stos_over_next_insn", eax, 0x6090   ; AL = 0x90 from the STOSB setup; not 0xBAD
         ret
 
 IMAGE_END
