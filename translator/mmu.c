@@ -681,6 +681,13 @@ static void fetch_copy(CpuState *env, uint32_t pa, uint8_t *buf, int n, bool una
         buf[i] = env->machine ? (uint8_t)bus_phys_read(env->machine, pa + i, 1) : 0xff;
 }
 
+bool mmu_code_phys(CpuState *env, uint32_t lin, uint32_t *pa)
+{
+    int mmu_idx = (env->hflags & HF_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL, err;
+    bool unassigned;
+    return mmu_translate_code_noraise(env, lin, mmu_idx, pa, &err, &unassigned) && !unassigned;
+}
+
 int mmu_fetch_code(CpuState *env, uint32_t lin, uint8_t *buf, int n, bool raise_first, uint32_t *pa0)
 {
     int mmu_idx = (env->hflags & HF_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;

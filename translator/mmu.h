@@ -27,6 +27,9 @@ uint32_t mmu_translate(CpuState *env, uint32_t lin, int acc, int mmu_idx);
  * before the first page that cannot be fetched (that page is NOT faulted here); returns 0 after raising #PF if the
  * very first byte cannot be fetched and raise_first is true. *pa0 gets the physical address of lin. */
 int mmu_fetch_code(CpuState *env, uint32_t lin, uint8_t *buf, int n, bool raise_first, uint32_t *pa0);
+/* Physical address of linear lin for an instruction fetch at the current CPL, without raising: false if it cannot
+ * be fetched (not present, NX, user/supervisor) or lies above 4 GiB. Fills the TLB like a fetch. */
+bool mmu_code_phys(CpuState *env, uint32_t lin, uint32_t *pa);
 void tlb_flush_all(CpuState *env);       /* MOV CR3 without PGE semantics / CR0/CR4 changes */
 void tlb_flush_nonglobal(CpuState *env); /* MOV CR3 with CR4.PGE: keep G pages */
 void tlb_flush_page(CpuState *env, uint32_t lin); /* INVLPG */

@@ -410,8 +410,7 @@ static void tb_truncate_to_one(IrBlock *b)
 /* Physical address of the page holding linear lin for a fetch, without raising; false if it cannot be fetched. */
 static bool tb_code_phys(CpuState *env, uint32_t lin, uint32_t *pa)
 {
-    uint8_t byte;
-    return mmu_fetch_code(env, lin, &byte, 1, false, pa) == 1;
+    return mmu_code_phys(env, lin, pa);
 }
 
 static TB *tb_alloc(TbCache *tc, const IrBlock *b)
