@@ -430,6 +430,33 @@ START_TEST(test_tb_invalidation_bookkeeping)
 }
 END_TEST
 
+START_TEST(test_cache_full_flushes)
+{
+    /* 70000 one-instruction blocks (HLT at every address) overflow the 65536-TB pool: the cache flushes itself and
+     * keeps working; pages lose and regain their code state coherently. */
+    enum { N = 70000, BASE = 0x100000 };
+    harness_flat32(h, GDT);
+    harness_fill(h, BASE, 0xf4, N);
+    uint64_t flushes = exec_stats.tb_flushes;
+    CpuState *env = h->env;
+    for (uint32_t i = 0; i < N; i++) {
+        TB *tb = tb_find(env, BASE + i, 0, env->hflags);
+        ck_assert_ptr_nonnull(tb);
+        ck_assert_uint_eq(tb->ninsns, 1);
+        ck_assert_uint_eq(tb->phys_pc, BASE + i);
+    }
+    ck_assert_uint_eq(exec_stats.tb_flushes - flushes, 1);
+    /* the last blocks are cached, the first were flushed (their page was rebuilt only by later blocks) */
+    TB *again = tb_find(env, BASE + N - 1, 0, env->hflags);
+    ck_assert_uint_eq(again->phys_pc, BASE + N - 1);
+    ck_assert(tb_page_has_code(env, BASE + N - 1));
+    ck_assert(!tb_page_has_code(env, BASE));
+    harness_set_reg(h, G_EIP, BASE + 5);
+    run_expect_halt(10);
+    ck_assert_uint_eq(harness_reg(h, G_EIP), BASE + 6);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
     Suite *s = suite_create("exec");
@@ -449,6 +476,7 @@ static Suite *exec_suite(void)
     tcase_add_test(tc, test_smc_stosb_next_instruction);
     tcase_add_test(tc, test_smc_crossing_store_into_code);
     tcase_add_test(tc, test_tb_invalidation_bookkeeping);
+    tcase_add_test(tc, test_cache_full_flushes);
     suite_add_tcase(s, tc);
     return s;
 }
