@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "bus.h"
 #include "cpu.h"
 #include "exec.h"
@@ -136,7 +137,10 @@ static void parse_options(Options *o, int argc, char **argv)
         if (a[0] == '-' && a[1] == '-')
             a++;    /* --opt is -opt, as QEMU accepts */
         if (strcmp(a, "-bios") == 0) o->bios = need_arg(argc, argv, &i);
-        else if (strcmp(a, "-m") == 0) o->ram_mb = (uint32_t)parse_num(need_arg(argc, argv, &i), "-m");
+        else if (strcmp(a, "-m") == 0) {
+            uint64_t mb = parse_num(need_arg(argc, argv, &i), "-m");
+            o->ram_mb = mb > 0xffffffffu ? 0xffffffffu : (uint32_t)mb;
+        }
         else if (strcmp(a, "-accel") == 0) o->accel = parse_accel(need_arg(argc, argv, &i));
         else if (strcmp(a, "-d") == 0) o->log_mask |= parse_log_items(need_arg(argc, argv, &i));
         else if (strcmp(a, "-D") == 0) o->log_file = need_arg(argc, argv, &i);
@@ -262,9 +266,16 @@ int main(int argc, char **argv)
 
     ExecOptions eo = { .accel = o.accel, .disas = disas_guest, .max_insns = o.max_insns, .log = log,
                        .log_mask = o.log_mask };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int status = run_machine(env, &m, &o, &eo);
-    if (o.stats)
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (o.stats) {
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         exec_print_stats(stderr, env);
+        fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
+                secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
+    }
     if (m.debugcon)
         fflush(m.debugcon);
     if (log && log != stderr)
