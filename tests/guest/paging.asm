@@ -5,9 +5,12 @@
 ; combined U/S of PDE and PTE, INVLPG and MOV CR3 flushing, global pages under CR4.PGE.
 ; Implementation-specific check: "global_survives_cr3" — SDM vol 3 4.10.2.4 lets a TLB drop any entry at any time,
 ; so keeping a global page across MOV CR3 is what the hardware (and pcjit) does, not what it must do; QEMU 7.2
-; flushes everything on MOV CR3 and fails only that check.
+; flushes everything on MOV CR3 and fails that check. QEMU is wrong on "pae_rsvd_err": it reports error 8 (RSVD
+; without P) where SDM vol 3 4.7 says RSVD can only be set together with P (error 9).
 ; Memory: PT1 maps linear 0x400000.. (PDE 1) so its A/D bits are touched only by this test's accesses;
 ; test pages are physical 0x300000..0x30FFFF; 4 MiB pages use physical 0x800000.
+; Also: a read-only PDE over writable PTEs, a not-present PDE, a PAE PTE with a reserved address bit (#PF with
+; RSVD, error 9).
 ; Left out: NX (no P6 has it), PAT/PCD/PWT (no effect on an emulator).
 %include "lib.inc"
 
@@ -106,6 +109,18 @@ t_pf_sup:
         CHECK   "wp1_sup_write_not_done", [0x304010], 0x2222
         mov     eax, [LINP(4) + 0x10]
         CHECK   "wp1_sup_read_ok", eax, 0x2222
+        mov     dword [PD_ADDR + 6 * 4], PT1 | 5 ; PDE 6 (linear 0x1800000): read-only over writable PTEs
+        mov     dword [PT1E(12)], 0x30C000 | 7
+        invlpg  [0x1800000 + 12 * 0x1000]
+        EXPECT_EXC .r3
+.f3:    mov     dword [0x1800000 + 12 * 0x1000], 1
+.r3:    CHECK   "pde_readonly_write_err", [exc_err], 3
+        CHECK   "pde_readonly_write_cr2", [exc_cr2], 0x1800000 + 12 * 0x1000
+        mov     dword [PD_ADDR + 6 * 4], 0
+        EXPECT_EXC .r4
+.f4:    mov     eax, [0x1800000]                ; PDE not present
+.r4:    CHECK   "pde_np_err", [exc_err], 0
+        CHECK   "pde_np_cr2", [exc_cr2], 0x1800000
         ret
 
 ; user-mode faults: the ring 3 code saves (vector, error, CR2) of each fault in test_tmp
@@ -284,6 +299,15 @@ t_pae:
 .r2:    CHECK   "pae_ro_write_err", [exc_err], 3
         CHECK   "pae_ro_write_cr2", [exc_cr2], 0x800020
         CHECK   "pae_ro_write_eip", [exc_eip], .f2
+        mov     dword [PAE_PT + 0x100 * 8 + 4], 0x100  ; PTE for 1 MiB: bit 40 set (reserved, 36-bit physical)
+        invlpg  [0x100000]
+        EXPECT_EXC .r3
+.f3:    mov     eax, [0x100000]
+.r3:    CHECK   "pae_rsvd_vec", [exc_vec], 14
+        CHECK   "pae_rsvd_err", [exc_err], 9
+        CHECK   "pae_rsvd_cr2", [exc_cr2], 0x100000
+        mov     dword [PAE_PT + 0x100 * 8 + 4], 0
+        invlpg  [0x100000]
         call    paging_off
         mov     eax, cr4
         and     eax, ~0x20
