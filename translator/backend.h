@@ -1,0 +1,64 @@
+/* backend.h — the small interface every host backend implements (backend-x86_64/, later backend-aarch64/), and the
+ * code buffer they emit into. jit.c owns the buffer's memory (mmap'd, executable) and calls these; nothing else
+ * in the translator knows about host instructions.
+ * Invariants: emitters never write past CodeBuf.end — on overflow they set CodeBuf.full and keep returning, so a
+ * caller checks `full` once per block (jit.c then flushes the whole cache and retranslates); generated code runs
+ * with the backend's env register holding the CpuState pointer and returns to the exec loop only through the
+ * epilogue emitted by backend_emit_prologue.
+ * Left out: per-TB listings (-d out_asm) and lockstep (jit.c / app, later). */
+#ifndef PCJIT_BACKEND_H
+#define PCJIT_BACKEND_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "exec.h"
+
+typedef struct CodeBuf {
+    uint8_t *start;     /* first byte of the buffer */
+    uint8_t *p;         /* next byte to write */
+    uint8_t *end;       /* one past the last usable byte */
+    bool full;          /* an emitter ran out of room: the current block is void */
+} CodeBuf;
+
+static inline void cb_byte(CodeBuf *cb, uint8_t b)
+{
+    if (cb->p < cb->end)
+        *cb->p++ = b;
+    else
+        cb->full = true;
+}
+static inline void cb_u32(CodeBuf *cb, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        cb_byte(cb, (uint8_t)(v >> (8 * i)));
+}
+
+/* Entry trampoline: `enter(env, code)` saves the host's callee-saved registers, loads the env register and jumps
+ * to code; generated code leaves through the epilogue (restores and returns to C). */
+typedef void (*JitEnterFn)(CpuState *env, const void *code);
+
+/* One host backend. Every backend is compiled on every host (so its encoders are tested everywhere); jit.c runs
+ * the one matching the host. */
+typedef struct Backend {
+    const char *name;
+    /* Emit the trampoline and the epilogue at cb->p (once per buffer reset, at its start). */
+    void (*emit_prologue)(CodeBuf *cb, JitEnterFn *enter, const uint8_t **epilogue);
+    /* Lower tb's IR to host code at cb->p. Returns the entry point, or NULL when the buffer ran out (cb->full). */
+    void *(*compile_tb)(CodeBuf *cb, const TB *tb, const uint8_t *epilogue);
+    /* Make the chained jump emitted at `at` go to target (XXX: not used yet, GOTO_TB returns to the loop). */
+    void (*patch_jump)(uint8_t *at, const uint8_t *target);
+    /* Make freshly written code visible to instruction fetch (a no-op on x86, needed on aarch64). */
+    void (*flush_icache)(void *start, size_t len);
+} Backend;
+extern const Backend backend_x86_64;
+
+/* jit.c: the -accel jit engine, with interp_run_tb's contract (exec.h). */
+TB *jit_run_tb(CpuState *env, TB *tb);
+/* True if this host has a backend (x86_64 builds). */
+bool jit_available(void);
+/* Tests: use only the first `bytes` of the code buffer (0 = all), to exercise the reset when it fills up; the
+ * number of buffer resets so far (the first setup counts as one). */
+void jit_set_buffer_limit(size_t bytes);
+uint64_t jit_buffer_resets(void);
+
+#endif

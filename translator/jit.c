@@ -1,0 +1,144 @@
+/* jit.c — the -accel jit engine: the host code buffer (one mmap'd executable region), compiling a TB on its first
+ * execution through the host's backend (backend.h), and running it with interp_run_tb's contract.
+ * Invariants:
+ *  - every compiled block starts with a header {TB *owner, epoch}; tb->host_code is trusted only when the header
+ *    in front of it names this TB and the current epoch. Resetting the buffer (when it is full) bumps the epoch,
+ *    so stale host_code pointers — in this cache or in another CpuState's — are recompiled, never run;
+ *  - generated code leaves only through the epilogue (or by longjmp out of a C helper, which the exec loop
+ *    catches exactly as for the interpreter: env->cur_op is stored before every op that can fault);
+ *  - after a GOTO_TB exit the successor is returned only if tb->jmp_dest[slot] is set and not invalidated (the
+ *    same rule as interp_goto_tb), so chaining decisions stay in the exec loop.
+ * Left out: direct chaining by patched jumps (XXX), a W^X double mapping (the buffer is RWX), -d out_asm listings.
+ * On hosts without a backend jit_available() is false and jit_run_tb falls back to the interpreter. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include "backend.h"
+
+#if defined(__x86_64__)
+#define JIT_HAVE_BACKEND 1
+#define JIT_BACKEND (&backend_x86_64)
+#else
+#define JIT_HAVE_BACKEND 0
+#define JIT_BACKEND ((const Backend *)NULL)
+#endif
+
+enum { JIT_DEFAULT_SIZE = 64 << 20 };
+
+typedef struct JitHeader { const TB *owner; uint64_t epoch; } JitHeader;
+
+static struct {
+    uint8_t *mem;
+    size_t size, limit;     /* mapped size; usable size (tests shrink it to exercise the reset) */
+    CodeBuf cb;
+    JitEnterFn enter;
+    const uint8_t *epilogue;
+    uint64_t epoch;
+    uint64_t resets;
+} jit;
+
+bool jit_available(void) { return JIT_HAVE_BACKEND; }
+
+static void jit_reset(void)
+{
+    jit.epoch++;
+    jit.resets++;
+    jit.cb = (CodeBuf){ .start = jit.mem, .p = jit.mem, .end = jit.mem + jit.limit };
+    JIT_BACKEND->emit_prologue(&jit.cb, &jit.enter, &jit.epilogue);
+    if (jit.cb.full) {
+        fprintf(stderr, "pcjit: JIT code buffer too small for the prologue\n");
+        abort();
+    }
+}
+
+static void jit_init(void)
+{
+    if (jit.mem)
+        return;
+    jit.size = JIT_DEFAULT_SIZE;
+    void *m = mmap(NULL, jit.size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        perror("pcjit: mmap of the JIT code buffer");
+        exit(1);
+    }
+    jit.mem = m;
+    if (!jit.limit || jit.limit > jit.size)
+        jit.limit = jit.size;
+    jit_reset();
+}
+
+void jit_set_buffer_limit(size_t bytes)
+{
+    jit.limit = bytes;
+    if (jit.mem) {
+        if (!jit.limit || jit.limit > jit.size)
+            jit.limit = jit.size;
+        jit_reset();
+    }
+}
+
+uint64_t jit_buffer_resets(void) { return jit.resets; }
+
+static bool jit_code_valid(const TB *tb)
+{
+    if (!tb->host_code)
+        return false;
+    const JitHeader *h = (const JitHeader *)tb->host_code - 1;
+    return h->owner == tb && h->epoch == jit.epoch;
+}
+
+/* Compile tb at the current position; NULL when the buffer is full. */
+static void *jit_compile_at(TB *tb)
+{
+    CodeBuf *cb = &jit.cb;
+    uint8_t *start = cb->p;
+    while ((uintptr_t)cb->p % 16)
+        cb_byte(cb, 0xcc);
+    JitHeader *h = (JitHeader *)cb->p;
+    for (size_t i = 0; i < sizeof(JitHeader); i++)
+        cb_byte(cb, 0);
+    void *code = cb->full ? NULL : JIT_BACKEND->compile_tb(cb, tb, jit.epilogue);
+    if (!code) {
+        cb->p = start;
+        cb->full = false;
+        return NULL;
+    }
+    *h = (JitHeader){ tb, jit.epoch };
+    JIT_BACKEND->flush_icache(start, (size_t)(cb->p - start));
+    return code;
+}
+
+static void jit_compile(TB *tb)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    void *code = jit_compile_at(tb);
+    if (!code) {
+        jit_reset();    /* full: start over (every other TB recompiles when it next runs) */
+        code = jit_compile_at(tb);
+        if (!code) {
+            fprintf(stderr, "pcjit: a block does not fit in an empty JIT code buffer\n");
+            abort();
+        }
+    }
+    tb->host_code = code;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    exec_stats.translate_seconds += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+}
+
+TB *jit_run_tb(CpuState *env, TB *tb)
+{
+    if (!JIT_HAVE_BACKEND)
+        return interp_run_tb(env, tb);
+    jit_init();
+    if (!jit_code_valid(tb))
+        jit_compile(tb);
+    env->exit_slot = -1;
+    jit.enter(env, tb->host_code);
+    if (env->exit_slot >= 0) {
+        TB *next = tb->jmp_dest[env->exit_slot & 1];
+        return next && !next->invalid ? next : NULL;
+    }
+    return NULL;
+}
