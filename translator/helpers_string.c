@@ -29,8 +29,10 @@
 #include "sys.h"
 #include "bus.h"
 
-/* Iterations one call may run before it returns to let the exec loop look at time and devices. */
-enum { STR_BUDGET = 1 << 16 };
+/* Work one call may do before it returns to let the exec loop look at time, devices and its instruction limit
+ * (each return counts as one more instruction there, so this also bounds the host time per counted instruction):
+ * element-by-element iterations (slow: MMIO, unassigned memory, checked pages) and page chunks (fast). */
+enum { STR_STEP_BUDGET = 1024, STR_CHUNK_BUDGET = 256 };
 
 typedef struct StrCtx {
     CpuState *env;
@@ -392,7 +394,7 @@ static uint32_t str_rep_run(StrCtx *c, StrStepFn step, StrChunkFn chunk)
     CpuState *env = c->env;
     /* single-step (TF): one iteration per trap, EIP back on the instruction while iterations remain (the trace
      * trap of a repeated string instruction, as on every x86 since the 8086) */
-    uint32_t budget = (env->hflags & HF_TF) ? 1 : STR_BUDGET;
+    uint32_t steps = (env->hflags & HF_TF) ? 1 : STR_STEP_BUDGET, chunks = STR_CHUNK_BUDGET;
     if (env->hflags & HF_TF)
         chunk = NULL;
     for (;;) {
@@ -401,19 +403,21 @@ static uint32_t str_rep_run(StrCtx *c, StrStepFn step, StrChunkFn chunk)
             return 1;
         uint32_t n = (chunk && c->slow_left == 0) ? chunk(c, cnt) : 0;
         bool stop = c->stop;
-        if (n == 0) {
+        if (n > 0) {
+            chunks--;
+        } else {
             stop = step(c);
             n = 1;
+            steps--;
             if (c->slow_left)
                 c->slow_left--;
         }
         str_put(c, G_ECX, cnt - n);
         if (stop || cnt == n)
             return 1;
-        budget = budget > n ? budget - n : 0;
         /* a data breakpoint hit by this iteration: #DB after it, with EIP still on the instruction (SDM vol 3
          * 17.3.1.2: repeated string instructions trap after the iteration). Watched pages never take a chunk. */
-        if (budget == 0 || env->exit_request || env->dr6_pending)
+        if (steps == 0 || chunks == 0 || env->exit_request || env->dr6_pending)
             return 0;
     }
 }
