@@ -13,7 +13,8 @@
 
 enum {
     ND_BUF_SIZE = 512,        /* data buffer every case may read/write */
-    ND_MAX_CODE = 15,
+    ND_MAX_CODE = 32,         /* one instruction (<= 15 bytes) or a pair */
+    ND_NAME = 52,
     ND_NREGS = 8,             /* EAX..EDI in encoding order; ESP (4) is never an operand */
 };
 
@@ -62,7 +63,7 @@ typedef struct NdForm {
 
 /* One case: an encoding, inputs, and (once run natively or read from a file) the expected results. */
 typedef struct NdCase {
-    char name[24];
+    char name[ND_NAME];       /* form name, or "A ; B" for a pair */
     uint8_t code[ND_MAX_CODE];
     uint8_t len;
     uint8_t ptr_mask;   /* bit r: register r holds an offset into the data buffer (in/out are offsets) */
@@ -71,7 +72,9 @@ typedef struct NdCase {
     uint32_t in[ND_NREGS], in_flags;
     uint32_t out[ND_NREGS], out_flags;
     uint64_t buf_hash;  /* FNV-1a of the final buffer */
-    uint8_t modrm_at;   /* generator only: index of the ModRM byte in code */
+    uint8_t modrm_at;   /* generator only: index of the first ModRM byte in code (0xff: none) */
+    uint8_t mem_at;     /* generator only: index of the ModRM byte of the [EBX] operand (0xff: none) */
+    uint8_t a_len;      /* generator only: length of the first instruction (== len for a single one) */
 } NdCase;
 
 /* Deterministic PRNG (xorshift64*), identical on every host. */
@@ -84,6 +87,12 @@ int nd_forms_build(NdForm *forms, int max);
 void nd_make_encoding(const NdForm *f, NdRng *r, NdCase *c);
 /* Random and edge-value inputs for c's encoding (keeps code); also sets undef. */
 void nd_make_inputs(const NdForm *f, NdRng *r, NdCase *c);
+/* Pairs "A ; B" in one block: lazy flags and flag liveness across instructions. B must satisfy
+ * nd_pair_second_ok (its inputs are A's outputs, so nothing about them may need fixing up front). */
+bool nd_pair_second_ok(const NdForm *f);
+void nd_make_pair(const NdForm *a, const NdForm *b, NdRng *r, NdCase *c);
+/* Inputs for a pair; false if B would read a flag A left undefined (the caller draws new inputs). */
+bool nd_make_pair_inputs(const NdForm *a, const NdForm *b, NdRng *r, NdCase *c);
 void nd_buffer_fill(uint32_t seed, uint8_t *buf);
 uint64_t nd_hash(const uint8_t *buf, int n);
 /* Flags compared for a case: the six arithmetic ones minus undef, plus DF. */

@@ -1,8 +1,10 @@
 /* native_diff.c — differential test of pcjit's integer semantics against the host CPU.
- *   native_diff [-seed N] [-n CASES] [-accel NAME] [-v]        generate, run natively and in pcjit, compare
- *   native_diff --record FILE [-seed N] [-n CASES]              generate, run natively, write cases + results
+ *   native_diff [-seed N] [-n CASES] [-pairs N] [-accel NAME] [-v]   generate, run natively and in pcjit, compare
+ *   native_diff --record FILE [-seed N] [-n CASES] [-pairs N]          generate, run natively, write cases
  *   native_diff --check FILE [-accel NAME] [-v]                 run recorded cases in pcjit, compare
- * Every case is one instruction (forms: native_forms.c) with random/edge inputs, run natively through a thunk
+ * Every case is one instruction, or a pair "A ; B" in one block (lazy flags and flag liveness across
+ * instructions: B's undefined flags and A's undefined flags B does not overwrite are masked; a B that reads a flag
+ * A left undefined is not generated), with random/edge inputs (forms: native_forms.c), run natively through a thunk
  * (native_host.c) and in pcjit in flat 32-bit protected mode at CPL 0 (tests/harness.h) with the same bytes
  * followed by HLT. Compared: EAX..EDI except ESP (buffer pointers as offsets), the six arithmetic flags minus
  * those the SDM leaves undefined for the case, DF, and the 512-byte data buffer.
@@ -25,28 +27,35 @@ enum {
     GUEST_GDT = 0x1000, GUEST_CODE = 0x10000, GUEST_CODE_CROSS = 0x11000, GUEST_BUF = 0x100f00,
     GUEST_STACK = 0x80000,
     ENCODINGS_PER_FORM = 8,
+    PAIR_INPUTS = 16,       /* inputs per generated pair encoding */
     MAX_FORMS = 1024,
+    MAX_GROUPS = 8192,
     MAX_SHOWN = 3,          /* examples per form (-v: 50) */
     DEFAULT_CASES = 240000,
+    DEFAULT_PAIRS = 64000,
 };
 
 typedef struct Options {
     uint64_t seed;
-    long ncases;
+    long ncases, npairs;
     const char *accel, *record, *check;
     bool verbose;
 } Options;
 
 /* Mismatches grouped by form name. */
-typedef struct Group { char name[24]; uint32_t failed, passed; } Group;
-typedef struct Report { Group g[MAX_FORMS]; int ng; uint64_t passed, failed; int max_shown; } Report;
+typedef struct Group { char name[ND_NAME]; uint32_t failed, passed; } Group;
+typedef struct Report { Group g[MAX_GROUPS]; int ng; uint64_t passed, failed; int max_shown; } Report;
 
 static Group *report_group(Report *rep, const char *name)
 {
     for (int i = rep->ng - 1; i >= 0; i--)
         if (strcmp(rep->g[i].name, name) == 0)
             return &rep->g[i];
-    Group *g = &rep->g[rep->ng < MAX_FORMS ? rep->ng++ : MAX_FORMS - 1];
+    if (rep->ng == MAX_GROUPS - 1)
+        snprintf(rep->g[rep->ng++].name, ND_NAME, "(other)");
+    if (rep->ng == MAX_GROUPS)
+        return &rep->g[MAX_GROUPS - 1];
+    Group *g = &rep->g[rep->ng++];
     snprintf(g->name, sizeof(g->name), "%s", name);
     return g;
 }
@@ -78,7 +87,7 @@ static void guest_run(Harness *h, const NdCase *c, GuestResult *g)
 
 static void print_case(const NdCase *c, const char *why)
 {
-    printf("  %-20s ", c->name);
+    printf("  %-24s ", c->name);
     for (int i = 0; i < c->len; i++)
         printf("%02x", c->code[i]);
     printf("  in:");
@@ -135,7 +144,7 @@ static void account(Report *rep, const NdCase *c, bool ok, const char *why)
 
 static void case_write(gzFile f, const NdCase *c)
 {
-    char name[24], code[2 * ND_MAX_CODE + 1];
+    char name[ND_NAME], code[2 * ND_MAX_CODE + 1];
     snprintf(name, sizeof(name), "%s", c->name);
     for (char *p = name; *p; p++)
         if (*p == ' ')
@@ -154,11 +163,11 @@ static void case_write(gzFile f, const NdCase *c)
 /* Parse one line; returns false on a malformed line. */
 static bool case_parse(const char *line, NdCase *c)
 {
-    char code[64];
+    char code[2 * ND_MAX_CODE + 2];
     unsigned ptr, undef, seed, in[ND_NREGS], out[ND_NREGS], inf, outf;
     unsigned long long hash;
     memset(c, 0, sizeof(*c));
-    int k = sscanf(line, "%23s %63s %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %llx", c->name,
+    int k = sscanf(line, "%47s %65s %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %x %llx", c->name,
                    code, &ptr, &undef, &seed, &in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7], &inf,
                    &out[0], &out[1], &out[2], &out[3], &out[4], &out[5], &out[6], &out[7], &outf, &hash);
     size_t len = strlen(code);
@@ -214,6 +223,52 @@ static int run_check(Harness *h, const Options *o, Report *rep)
 
 /* ------------------------------------------------------------------ live / record */
 
+/* Run c natively, then record it (out) or run it in pcjit and account for it. */
+static int run_case(Harness *h, NdCase *c, gzFile out, Report *rep)
+{
+    uint8_t native_buf[ND_BUF_SIZE];
+    if (!nd_native_run(c, native_buf)) {
+        fprintf(stderr, "native_diff: %s\n", nd_native_error());
+        return -1;
+    }
+    if (out) {
+        case_write(out, c);
+        rep->passed++;   /* counts recorded cases */
+        return 0;
+    }
+    GuestResult g;
+    char why[512];
+    guest_run(h, c, &g);
+    account(rep, c, compare(c, &g, native_buf, why, sizeof(why)), why);
+    return 0;
+}
+
+/* Random pairs "A ; B" of forms (B from those whose inputs need no fix-up), PAIR_INPUTS inputs each. */
+static int run_pairs(Harness *h, const Options *o, const NdForm *forms, int nforms, NdRng *r, gzFile out,
+                     Report *rep)
+{
+    long done = 0;
+    while (done < o->npairs) {
+        const NdForm *a = &forms[nd_rand(r) % (uint64_t)nforms], *b;
+        do
+            b = &forms[nd_rand(r) % (uint64_t)nforms];
+        while (!nd_pair_second_ok(b));
+        NdCase c;
+        nd_make_pair(a, b, r, &c);
+        for (int k = 0; k < PAIR_INPUTS && done < o->npairs; k++) {
+            bool ok = false;
+            for (int tries = 0; tries < 8 && !ok; tries++)
+                ok = nd_make_pair_inputs(a, b, r, &c);
+            if (!ok)
+                break;   /* B reads a flag A leaves undefined for almost any input: next pair */
+            if (run_case(h, &c, out, rep) < 0)
+                return -1;
+            done++;
+        }
+    }
+    return 0;
+}
+
 static int run_generated(Harness *h, const Options *o, Report *rep)
 {
     static NdForm forms[MAX_FORMS];
@@ -230,41 +285,31 @@ static int run_generated(Harness *h, const Options *o, Report *rep)
                  (unsigned long long)o->seed, nforms, ENCODINGS_PER_FORM, per_enc);
     }
     NdRng r = { o->seed * 0x9e3779b97f4a7c15ull + 1 };
-    printf("native_diff: seed %llu, %d forms x %d encodings x %ld inputs\n", (unsigned long long)o->seed, nforms,
-           ENCODINGS_PER_FORM, per_enc);
-    for (int fi = 0; fi < nforms; fi++) {
-        for (int e = 0; e < ENCODINGS_PER_FORM; e++) {
+    printf("native_diff: seed %llu, %d forms x %d encodings x %ld inputs, %ld pairs\n", (unsigned long long)o->seed,
+           nforms, ENCODINGS_PER_FORM, per_enc, o->npairs);
+    int rc = 0;
+    for (int fi = 0; fi < nforms && rc == 0; fi++) {
+        for (int e = 0; e < ENCODINGS_PER_FORM && rc == 0; e++) {
             NdCase c;
             nd_make_encoding(&forms[fi], &r, &c);
-            for (long k = 0; k < per_enc; k++) {
-                uint8_t native_buf[ND_BUF_SIZE];
+            for (long k = 0; k < per_enc && rc == 0; k++) {
                 nd_make_inputs(&forms[fi], &r, &c);
-                if (!nd_native_run(&c, native_buf)) {
-                    fprintf(stderr, "native_diff: %s\n", nd_native_error());
-                    return -1;
-                }
-                if (out) {
-                    case_write(out, &c);
-                    rep->passed++;   /* counts recorded cases */
-                    continue;
-                }
-                GuestResult g;
-                char why[512];
-                guest_run(h, &c, &g);
-                account(rep, &c, compare(&c, &g, native_buf, why, sizeof(why)), why);
+                rc = run_case(h, &c, out, rep);
             }
         }
     }
+    if (rc == 0)
+        rc = run_pairs(h, o, forms, nforms, &r, out, rep);
     if (out)
         gzclose(out);
-    return 0;
+    return rc;
 }
 
 static int parse_args(int argc, char **argv, Options *o)
 {
     memset(o, 0, sizeof(*o));
     o->seed = 20261124;
-    o->ncases = -1;
+    o->ncases = o->npairs = -1;
     o->accel = "interp";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -272,6 +317,8 @@ static int parse_args(int argc, char **argv, Options *o)
             o->seed = strtoull(argv[++i], NULL, 0);
         else if ((!strcmp(a, "-n") || !strcmp(a, "--cases")) && v)
             o->ncases = strtol(argv[++i], NULL, 0);
+        else if ((!strcmp(a, "-pairs") || !strcmp(a, "--pairs")) && v)
+            o->npairs = strtol(argv[++i], NULL, 0);
         else if ((!strcmp(a, "-accel") || !strcmp(a, "--accel")) && v)
             o->accel = argv[++i];
         else if (!strcmp(a, "--record") && v)
@@ -284,7 +331,9 @@ static int parse_args(int argc, char **argv, Options *o)
             return -1;
     }
     if (o->ncases < 0)
-        o->ncases = o->record ? 8000 : DEFAULT_CASES;
+        o->ncases = o->record ? 20000 : DEFAULT_CASES;
+    if (o->npairs < 0)
+        o->npairs = o->record ? 6000 : DEFAULT_PAIRS;
     return 0;
 }
 
@@ -292,7 +341,7 @@ int main(int argc, char **argv)
 {
     Options o;
     if (parse_args(argc, argv, &o) < 0) {
-        fprintf(stderr, "usage: native_diff [-seed N] [-n CASES] [-accel NAME] [-v] [--record FILE | --check FILE]\n");
+        fprintf(stderr, "usage: native_diff [-seed N] [-n CASES] [-pairs N] [-accel NAME] [-v] [--record FILE | --check FILE]\n");
         return 2;
     }
     if (!o.check && !nd_native_available()) {

@@ -303,14 +303,16 @@ static bool form_lockable(const NdForm *f)
     return o1 == 0xc0 || o1 == 0xc1 || o1 == 0xb0 || o1 == 0xb1 || o1 == 0xab || o1 == 0xb3 || o1 == 0xbb;
 }
 
-static void encode_modrm(const NdForm *f, NdRng *r, NdCase *c, uint8_t **p, bool mem)
+static void encode_modrm(const NdForm *f, NdRng *r, NdCase *c, uint8_t **p, bool mem, unsigned reserved)
 {
-    c->modrm_at = (uint8_t)(*p - c->code);
+    uint8_t at = (uint8_t)(*p - c->code);
+    if (c->modrm_at == 0xff)
+        c->modrm_at = at;
     if (mem)
-        c->ptr_mask |= 1u << R_EBX;
-    int reg = f->ext >= 0 ? f->ext : pick_reg(r, f->rsize, c->ptr_mask, 0);
+        c->mem_at = at;
+    int reg = f->ext >= 0 ? f->ext : pick_reg(r, f->rsize, reserved, 0);
     if (!mem) {
-        int rm = pick_reg(r, f->msize, c->ptr_mask, rm_exclusions(f));
+        int rm = pick_reg(r, f->msize, reserved, rm_exclusions(f));
         *(*p)++ = (uint8_t)(0xc0 | reg << 3 | rm);
     } else if (rnd(r, 2)) {
         *(*p)++ = (uint8_t)(reg << 3 | R_EBX);               /* [EBX] */
@@ -320,12 +322,11 @@ static void encode_modrm(const NdForm *f, NdRng *r, NdCase *c, uint8_t **p, bool
     }
 }
 
-void nd_make_encoding(const NdForm *f, NdRng *r, NdCase *c)
+/* Append the encoding of f to c->code. reserved: registers that hold buffer pointers in this case (never picked
+ * as data); mem: use the memory form. */
+static void encode_insn(const NdForm *f, NdRng *r, NdCase *c, unsigned reserved, bool mem)
 {
-    memset(c, 0, sizeof(*c));
-    snprintf(c->name, sizeof(c->name), "%s", f->name);
-    uint8_t *p = c->code;
-    bool mem = (f->flags & NDF_MEM) && rnd(r, 3) == 0;
+    uint8_t *p = c->code + c->len;
     if (mem && form_lockable(f) && rnd(r, 2))
         *p++ = 0xf0;   /* LOCK */
     if (mem && rnd(r, 4) == 0)
@@ -336,14 +337,16 @@ void nd_make_encoding(const NdForm *f, NdRng *r, NdCase *c)
         *p++ = 0xf2;
     if (f->osize == 2)
         *p++ = 0x66;
+    if (mem)
+        c->ptr_mask |= 1u << R_EBX;
     if (f->flags & NDF_STRING)
-        c->ptr_mask = 1u << R_ESI | 1u << R_EDI;
+        c->ptr_mask |= 1u << R_ESI | 1u << R_EDI;
     memcpy(p, f->op, f->nop);
     p += f->nop;
     if (f->flags & NDF_OPREG)
-        p[-1] |= (uint8_t)pick_reg(r, 4, 0, 0);
+        p[-1] |= (uint8_t)pick_reg(r, 4, reserved, 0);
     if (f->flags & NDF_MODRM)
-        encode_modrm(f, r, c, &p, mem);
+        encode_modrm(f, r, c, &p, mem, reserved);
     if (f->cnt == CNT_IMM8) {
         uint8_t n = rand_count(r);
         while (f->kind == K_SHLD && f->osize == 2 && (n & 31) > 16)
@@ -355,12 +358,48 @@ void nd_make_encoding(const NdForm *f, NdRng *r, NdCase *c)
     c->len = (uint8_t)(p - c->code);
 }
 
+static unsigned reserved_regs(const NdForm *f, bool mem)
+{
+    return (mem ? 1u << R_EBX : 0) | (f->flags & NDF_STRING ? 1u << R_ESI | 1u << R_EDI : 0);
+}
+
+void nd_make_encoding(const NdForm *f, NdRng *r, NdCase *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "%s", f->name);
+    c->modrm_at = c->mem_at = 0xff;
+    bool mem = (f->flags & NDF_MEM) && rnd(r, 3) == 0;
+    encode_insn(f, r, c, reserved_regs(f, mem), mem);
+    c->a_len = c->len;
+}
+
+bool nd_pair_second_ok(const NdForm *f)
+{
+    /* B runs on A's outputs: no REP (ECX may be huge), no DIV/IDIV (#DE), no CL counts (the undefined flags
+     * depend on the count), and (below) no memory BT with a register offset (it may leave the buffer) */
+    return !(f->flags & (NDF_REP | NDF_REPNE)) && f->kind != K_DIV && f->kind != K_IDIV && f->cnt != CNT_CL;
+}
+
+void nd_make_pair(const NdForm *a, const NdForm *b, NdRng *r, NdCase *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "%s ; %s", a->name, b->name);
+    bool mem_a = (a->flags & NDF_MEM) && rnd(r, 3) == 0;
+    bool mem_b = (b->flags & NDF_MEM) && !(b->flags & NDF_BTMEM) && rnd(r, 3) == 0;
+    unsigned reserved = reserved_regs(a, mem_a) | reserved_regs(b, mem_b);
+    c->modrm_at = c->mem_at = 0xff;
+    encode_insn(a, r, c, reserved, mem_a);
+    c->a_len = c->len;
+    encode_insn(b, r, c, reserved, mem_b);
+}
+
 /* ------------------------------------------------------------------ inputs */
 
-static uint32_t case_count(const NdForm *f, const NdCase *c)
+/* The shift/bit count of instruction `which` (0: the first, 1: the second of a pair) of c. */
+static uint32_t case_count(const NdForm *f, const NdCase *c, int which)
 {
     switch (f->cnt) {
-    case CNT_IMM8: return c->code[c->len - 1];
+    case CNT_IMM8: return c->code[(which ? c->len : c->a_len) - 1];
     case CNT_ONE: return 1;
     case CNT_CL: return c->in[R_ECX] & 0xff;
     }
@@ -368,9 +407,9 @@ static uint32_t case_count(const NdForm *f, const NdCase *c)
 }
 
 /* Flags the SDM (vol 2, each instruction's "Flags Affected") leaves undefined for this case. */
-static uint32_t undefined_flags(const NdForm *f, const NdCase *c)
+static uint32_t undefined_flags(const NdForm *f, const NdCase *c, int which)
 {
-    uint32_t cnt = case_count(f, c) & 31, u;
+    uint32_t cnt = case_count(f, c, which) & 31, u;
     int ext = f->ext;
     switch (f->kind) {
     case K_LOGIC: return F_AF;                                  /* AND OR XOR TEST */
@@ -441,17 +480,17 @@ static void set_pointers(const NdForm *f, NdRng *r, NdCase *c)
     if (c->ptr_mask >> R_EBX & 1) {
         /* a quarter of the time the operand ends 1..3 bytes after offset 256, where native_diff puts a guest
          * page boundary (page-split accesses) */
-        uint8_t modrm = c->code[c->modrm_at];
-        int32_t disp = (modrm >> 6) == 1 ? (int8_t)c->code[c->modrm_at + 1] : 0;
+        uint8_t modrm = c->code[c->mem_at];
+        int32_t disp = (modrm >> 6) == 1 ? (int8_t)c->code[c->mem_at + 1] : 0;
         c->in[R_EBX] = rnd(r, 4) ? 128 + rnd(r, 256) : (uint32_t)(256 - disp - 1 - (int32_t)rnd(r, 3));
     }
-    if (f->flags & NDF_STRING) {
+    if (c->ptr_mask >> R_ESI & 1) {
         /* ESI in the first half, EDI often at the mirrored spot (buffer mode 3 makes the halves nearly equal) */
-        c->in[R_ESI] = 64 + rnd(r, 128);
-        c->in[R_EDI] = rnd(r, 2) ? c->in[R_ESI] + 256 : 320 + rnd(r, 128);
+        c->in[R_ESI] = 68 + rnd(r, 108);
+        c->in[R_EDI] = rnd(r, 2) ? c->in[R_ESI] + 256 : 324 + rnd(r, 108);   /* a REP op + one more stay inside */
         if (f->flags & (NDF_REP | NDF_REPNE))
             c->in[R_ECX] = rnd(r, 8) ? rnd(r, 17) : 0;
-        if (f->op[0] == 0xae || f->op[0] == 0xaf) {    /* SCAS: often look for a value that is there */
+        if ((f->flags & NDF_STRING) && (f->op[0] == 0xae || f->op[0] == 0xaf)) {    /* SCAS: often look for a value that is there */
             uint8_t buf[ND_BUF_SIZE];
             nd_buffer_fill(c->seed, buf);
             uint32_t at = c->in[R_EDI] + rnd(r, 8);
@@ -461,7 +500,8 @@ static void set_pointers(const NdForm *f, NdRng *r, NdCase *c)
     }
 }
 
-void nd_make_inputs(const NdForm *f, NdRng *r, NdCase *c)
+/* Inputs satisfying the constraints of f, the (first) instruction of c. */
+static void make_inputs(const NdForm *f, NdRng *r, NdCase *c)
 {
     for (int i = 0; i < ND_NREGS; i++)
         c->in[i] = rand_value(r, f->osize);
@@ -474,7 +514,7 @@ void nd_make_inputs(const NdForm *f, NdRng *r, NdCase *c)
             n = rand_count(r);
         c->in[R_ECX] = (c->in[R_ECX] & ~0xffu) | n;
     }
-    if ((f->flags & NDF_BTMEM) && (c->ptr_mask >> R_EBX & 1)) {
+    if ((f->flags & NDF_BTMEM) && (c->code[c->modrm_at] >> 6) != 3) {   /* f's own operand is in memory */
         /* BT m, r: the register is a signed bit offset that may leave the operand (SDM vol 2 BT): keep the
          * access within +-64 bytes of [EBX] */
         int reg = c->code[c->modrm_at] >> 3 & 7;
@@ -483,7 +523,59 @@ void nd_make_inputs(const NdForm *f, NdRng *r, NdCase *c)
     if (f->kind == K_DIV || f->kind == K_IDIV)
         fix_division(f, r, c);
     c->in_flags = ((uint32_t)nd_rand(r) & (F_ARITH | F_DF)) | 2;
-    c->undef = undefined_flags(f, c);
+}
+
+void nd_make_inputs(const NdForm *f, NdRng *r, NdCase *c)
+{
+    make_inputs(f, r, c);
+    c->undef = undefined_flags(f, c, 0);
+}
+
+/* Flags an instruction writes (defined or not) for the count it will use (static: B never uses CL). */
+static uint32_t flags_written(const NdForm *f, const NdCase *c)
+{
+    uint32_t cnt = case_count(f, c, 1) & 31;
+    switch (f->kind) {
+    case K_ARITH:   /* INC/DEC keep CF */
+        return (f->op[0] == 0xfe || f->op[0] == 0xff) && f->nop == 1 ? F_ARITH & ~F_CF : F_ARITH;
+    case K_LOGIC: case K_MUL: case K_DIV: case K_IDIV: case K_BSF: return F_ARITH;
+    case K_BT: return F_ARITH & ~F_ZF;
+    case K_SHLD: return cnt ? F_ARITH : 0;
+    case K_SHIFT: return !cnt ? 0 : f->ext < 4 ? F_CF | F_OF : F_ARITH;
+    }
+    if (f->nop == 1 && f->op[0] == 0x9e)
+        return F_SF | F_ZF | F_AF | F_PF | F_CF;                       /* SAHF */
+    return f->nop == 1 && (f->op[0] == 0xf5 || f->op[0] == 0xf8 || f->op[0] == 0xf9) ? F_CF : 0;   /* CMC CLC STC */
+}
+
+/* Flags an instruction's result depends on (SDM vol 1 B.1 for the conditions). */
+static uint32_t flags_read(const NdForm *f)
+{
+    static const uint32_t cond_flags[8] = {
+        F_OF, F_CF, F_ZF, F_CF | F_ZF, F_SF, F_PF, F_SF | F_OF, F_ZF | F_SF | F_OF,
+    };
+    uint8_t o0 = f->op[0], o1 = f->op[1];
+    if (f->nop == 2 && ((o1 & 0xf0) == 0x40 || (o1 & 0xf0) == 0x90))
+        return cond_flags[(o1 & 0xf) >> 1];                            /* CMOVcc SETcc */
+    if (f->nop == 1 && o0 < 0x40 && ((o0 >> 3) == 2 || (o0 >> 3) == 3))
+        return F_CF;                                                   /* ADC SBB */
+    if (f->nop == 1 && o0 >= 0x80 && o0 <= 0x83 && (f->ext == 2 || f->ext == 3))
+        return F_CF;
+    if (f->kind == K_SHIFT && (f->ext == 2 || f->ext == 3))
+        return F_CF;                                                   /* RCL RCR */
+    if (f->nop == 1 && o0 == 0x9f)
+        return F_SF | F_ZF | F_AF | F_PF | F_CF;                       /* LAHF */
+    return f->nop == 1 && o0 == 0xf5 ? F_CF : 0;                       /* CMC */
+}
+
+bool nd_make_pair_inputs(const NdForm *a, const NdForm *b, NdRng *r, NdCase *c)
+{
+    make_inputs(a, r, c);
+    uint32_t undef_a = undefined_flags(a, c, 0);
+    if (flags_read(b) & undef_a)
+        return false;
+    c->undef = (undef_a & ~flags_written(b, c)) | undefined_flags(b, c, 1);
+    return true;
 }
 
 uint32_t nd_compare_mask(const NdCase *c)
