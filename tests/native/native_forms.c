@@ -1,8 +1,10 @@
 /* native_forms.c — the instruction forms of the native differential test, their encodings, their inputs, and the
  * table of flags the Intel SDM documents as undefined (so they are not compared: the host may be an AMD CPU, and
  * the P6 behaviour pcjit models is not the host's).
+ * Also the pairs "A ; B": which flags B reads and writes, so undefined flags are propagated exactly.
  * Invariants: see native.h (encodings valid and equivalent in 32- and 64-bit mode; ESP never an operand; memory
- * operands only through buffer pointers; DIV/IDIV inputs never fault).
+ * operands only through buffer pointers, which no instruction of the case uses as data; DIV/IDIV inputs never
+ * fault).
  * Left out: forms not encodable in 64-bit mode (BCD, 40-4F INC/DEC, PUSHA...), stack instructions (the host stack
  * and the guest stack differ), far/system instructions. */
 #include <stdio.h>
