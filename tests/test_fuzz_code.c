@@ -12,8 +12,9 @@
  * Seed: PCJIT_FUZZ_SEED (default fixed, printed); PCJIT_FUZZ_CASES cases (default 2500, about 10 s) but never
  * more than PCJIT_FUZZ_SECONDS (default 15: a slow sanitizer build on a busy machine stops early and says so);
  * PCJIT_FUZZ_VERBOSE=1 prints every case before running it (to find the one that crashes the host);
- * PCJIT_FUZZ_TRACE=N logs the exceptions, blocks and guest code of case N.
- * Left out: interrupts from devices (no PIC), the JIT backends (the harness engine is the interpreter). */
+ * PCJIT_FUZZ_TRACE=N logs the exceptions, blocks and guest code of case N; PCJIT_FUZZ_ACCEL=jit|lockstep picks the
+ * engine (default: the IR interpreter).
+ * Left out: interrupts from devices (no PIC). */
 #include <check.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -427,6 +428,8 @@ START_TEST(fuzz_random_code)
     fflush(stdout);
     Harness *h = harness_new(RAM_MIB);
     ck_assert_ptr_nonnull(h);
+    const char *accel = getenv("PCJIT_FUZZ_ACCEL");       /* interp (default), jit, lockstep */
+    ck_assert_msg(!accel || harness_set_accel(h, accel), "PCJIT_FUZZ_ACCEL=%s: unknown engine", accel);
     ck_assert_int_eq(bus_register_io(h->m, 0, 0x10000, sink_read, sink_write, NULL, "fuzz-sink"), 0);
     ck_assert_int_eq(bus_register_mmio(h->m, MMIO_PA, 0x1000, sink_read, sink_write, NULL, "fuzz-mmio"), 0);
     wd.h = h;
