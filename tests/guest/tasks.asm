@@ -5,7 +5,9 @@
 ; the new task's stack) delivered through a task gate in the IDT.
 ; Also: JMP to a busy TSS → #GP(selector), to a TSS whose limit is below 0x67 → #TS(selector), both before any
 ; state changes (TR unchanged).
-; Left out: LDT switching and CR3 switching with paging (the TSS CR3 is loaded but paging stays off), 16-bit TSSs.
+; Also: with paging on, a task switch loads CR3 and LDTR from the new TSS (the new task sees its own mapping of the
+; same linear page and its LDT), and the return loads the old task's CR3 field again (CR3 and LDT are not saved).
+; Left out: 16-bit TSSs.
 %include "lib.inc"
 
 T_TASKGATE      equ SEL_FREE + 0x00     ; task gate → TSS2
@@ -41,6 +43,7 @@ test_main:
         call    t_call_gate
         call    t_exc_gate
         call    t_bad_tss
+        call    t_cr3_ldt
         ret
 
 ; ---- JMP to TSS1 and JMP back to TSS0 ----
@@ -209,5 +212,80 @@ t_bad_tss:
         CHECKM  "short_tss_not_busy", TYPED(SEL_TSS2), 0xFF, ACC_TSS32
         mov     byte [GDT_ADDR + SEL_TSS2], 0x67
         ret
+
+T_LDT           equ SEL_FREE + 0x08     ; LDT descriptor
+LDT_ADDR        equ 0x3000
+PD2             equ 0x103000
+PTA             equ 0x104000
+PTB             equ 0x105000
+t_cr3_ldt:
+        mov     dword [0x310000], 0xAAAA0001    ; what linear 0x400000 shows under PD_ADDR
+        mov     dword [0x311000], 0xBBBB0002    ; ... and under PD2
+        mov     dword [SCRATCH + 0x100], 0x1D71D7
+        call    paging_identity
+        mov     edi, PTA
+        mov     ecx, 2048
+        xor     eax, eax
+        rep     stosd
+        mov     dword [PTA], 0x310000 | 3
+        mov     dword [PTB], 0x311000 | 3
+        mov     esi, PD_ADDR
+        mov     edi, PD2
+        mov     ecx, 1024
+        rep     movsd
+        mov     dword [PD_ADDR + 4], PTA | 3
+        mov     dword [PD2 + 4], PTB | 3
+        mov     dword [LDT_ADDR], 0                 ; LDT: entry 1 (selector 0x0C) = data at SCRATCH + 0x100
+        mov     dword [LDT_ADDR + 4], 0
+        mov     eax, 0x08 | 4
+        mov     ebx, SCRATCH + 0x100
+        mov     ecx, 0xFFF
+        mov     edx, ACC_DATA0 | 0x400
+        sub     eax, 4                              ; gdt_set writes at GDT_ADDR + index*8: point it at the LDT
+        add     eax, LDT_ADDR - GDT_ADDR
+        call    gdt_set
+        mov     eax, T_LDT
+        mov     ebx, LDT_ADDR
+        mov     ecx, 0x17
+        mov     edx, 0x82
+        call    gdt_set
+        TSS_FILL TSS1_ADDR, task_pg, TASK1_STACK, 0
+        mov     dword [TSS1_ADDR + 28], PD2
+        mov     dword [TSS1_ADDR + 96], T_LDT
+        mov     dword [TSS0_ADDR + 28], PD_ADDR     ; CR3 to load when coming back
+        call    paging_on
+        mov     eax, [0x400000]
+        CHECK   "pg_task0_mapping", eax, 0xAAAA0001
+        jmp     SEL_TSS1:0
+        mov     eax, [0x400000]
+        CHECK   "pg_back_cr3_reloaded_mapping", eax, 0xAAAA0001
+        mov     eax, cr3
+        CHECK   "pg_back_cr3", eax, PD_ADDR
+        sldt    ax
+        movzx   eax, ax
+        CHECK   "pg_back_ldtr_null", eax, 0
+        CHECK   "pg_task1_mapping", [RES + 0xA0], 0xBBBB0002
+        CHECK   "pg_task1_ldtr", [RES + 0xA4], T_LDT
+        CHECK   "pg_task1_ldt_segment", [RES + 0xA8], 0x1D71D7
+        CHECK   "pg_task1_cr3", [RES + 0xAC], PD2
+        CHECK   "pg_tss1_cr3_not_written", [TSS1_ADDR + 28], PD2
+        call    paging_off
+        clts
+        ret
+task_pg:
+        mov     eax, [0x400000]
+        mov     [RES + 0xA0], eax
+        sldt    ax
+        movzx   eax, ax
+        mov     [RES + 0xA4], eax
+        mov     ax, 0x0C
+        mov     es, ax
+        mov     eax, [es:0]
+        mov     [RES + 0xA8], eax
+        mov     eax, cr3
+        mov     [RES + 0xAC], eax
+        mov     ax, SEL_DATA0
+        mov     es, ax
+        jmp     SEL_TSS0:0
 
 IMAGE_END
