@@ -791,8 +791,9 @@ int main(int argc, char **argv)
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("-- by status (%d files, %.1f s, accel %s) --\n", nfiles, secs, o.accel);
     for (int i = 0; i < tot.nsc; i++)
-        printf("%-14s %3u file(s) %7u passed %7u failed %5u revoked\n", tot.sc[i].status, tot.sc[i].files,
-               tot.sc[i].passed, tot.sc[i].failed, tot.sc[i].revoked);
+        printf("%-14s %3u file(s) %7u passed %7u failed %5u revoked%s\n", tot.sc[i].status, tot.sc[i].files,
+               tot.sc[i].passed, tot.sc[i].failed, tot.sc[i].revoked,
+               strcmp(tot.sc[i].status, "p6-differs") ? "" : "  (the vector holds the 286's result, not a P6's)");
     printf("P6 adjustments (docs/conformance.md): %u LOCK prefixes rewritten, %u #GP(13) tests with IVT[12] aliased, "
            "%u string faults expected precise, %u tests counted as p6-differs\n",
            tot.lock_rewritten, tot.ivt_alias, tot.string_precise, tot.differs);
