@@ -202,11 +202,13 @@ static void exec_maybe_link(CpuState *env, ExecRun *run, TB *tb)
 static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
 {
     TB *next = NULL;
+    bool events = true;     /* look at everything before the next block (set by EXIT_TB other than NORMAL) */
     for (;;) {
-        if (!next || env->exit_request) {
+        if (events || env->exit_request || env->nmi_pending || (env->pending_irq && (env->t[G_EFLAGS] & F_IF))) {
             int stop = exec_events(env, run);
             if (stop >= 0)
                 return stop;
+            events = false;
             next = NULL;
         } else if (run->opt->max_insns && env->icount - run->start_icount >= run->opt->max_insns) {
             return STOP_LIMIT;
@@ -233,6 +235,7 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
         if (__builtin_expect(env->dr6_pending != 0, 0)) {
             exec_debug_trap(env, run);
             next = NULL;
+            events = true;
             continue;
         }
         if (next) {
@@ -246,7 +249,9 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
             default: break;
             }
             next = NULL;
-            env->exit_request = 1;  /* EXIT_TB: back through the event checks */
+            /* a dynamic jump (EXIT_NORMAL) only needs a lookup; mode changes, HLT, IF/shadow changes need the
+             * events (interrupts may have become deliverable, DR7/AC may have changed) */
+            events = env->exit_reason != EXIT_NORMAL;
         }
     }
 }
