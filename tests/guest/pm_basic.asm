@@ -15,6 +15,9 @@ T_CODE_RD       equ SEL_FREE + 0x18     ; readable code, base SCRATCH
 T_DATA_GRAN     equ SEL_FREE + 0x20     ; data, G=1 limit 0 → 0xFFF, base SCRATCH
 T_STACK_ED      equ SEL_FREE + 0x28     ; expand-down data B=0, base 0, limit 0x7FFF → offsets 0x8000..0xFFFF
 T_CODE_LIM      equ SEL_FREE + 0x30     ; 32-bit code, base 0, limit 0xFFFFF (1 MiB)
+T_LDT           equ SEL_FREE + 0x38     ; LDT with two entries
+T_DATA_RO_SS    equ SEL_FREE + 0x40     ; read-only data (not a valid SS)
+LDT_ADDR        equ 0x3000
 
 %macro SEG 4 ; selector, base, limit, access|flags<<8
         mov     eax, %1
@@ -39,6 +42,7 @@ test_main:
         call    t_types
         call    t_expand_down
         call    t_cs_limit
+        call    t_seg_loads
         call    t_real_mode
         ret
 
@@ -186,6 +190,58 @@ t_cs_limit:
         CHECK   "cs_limit_jmp_eip", [exc_eip], .f1
         jmp     SEL_CODE0:.out
 .out:   ret
+
+; ---- segment register loads (SDM vol 2 MOV, vol 3 5.4-5.6): the checks and their error codes ----
+%macro LOAD_FAULT 4 ; name, sreg, selector, expected vector
+        mov     ax, %3
+        EXPECT_EXC %%r
+%%f:    mov     %2, ax
+%%r:
+%strcat LF_V %1, "_vec"
+%strcat LF_E %1, "_err"
+        CHECK   LF_V, [exc_vec], %4
+        CHECK   LF_E, [exc_err], (%3) & 0xFFFC
+%endmacro
+t_seg_loads:
+        mov     dword [LDT_ADDR], 0                     ; LDT: entry 1 = data, base SCRATCH
+        mov     dword [LDT_ADDR + 4], 0
+        mov     dword [LDT_ADDR + 8], 0x0000FFFF
+        mov     dword [LDT_ADDR + 12], 0x00CF9300 | ((SCRATCH >> 16) & 0xFF)
+        SEG     T_LDT, LDT_ADDR, 0x0F, 0x82
+        SEG     T_DATA_RO_SS, 0, 0xFFFFF, 0x91 | 0xC00
+        mov     ax, T_LDT
+        lldt    ax
+        mov     dword [SCRATCH], 0x1D7DA7A
+        mov     ax, 0x0C                                ; TI = 1, index 1
+        mov     es, ax
+        mov     eax, [es:0]
+        CHECK   "ldt_data_load", eax, 0x1D7DA7A
+        LOAD_FAULT "ldt_beyond_limit", es, 0x14, 13     ; index 2: beyond the LDT limit
+        LOAD_FAULT "gdt_beyond_limit", es, 0x0800, 13
+        LOAD_FAULT "system_desc_into_ds", ds, SEL_TSS0, 13
+        LOAD_FAULT "ss_dpl_ne_cpl", ss, SEL_DATA3 & ~3, 13
+        LOAD_FAULT "ss_rpl_ne_cpl", ss, SEL_DATA0 | 3, 13
+        LOAD_FAULT "ss_readonly", ss, T_DATA_RO_SS, 13
+        LOAD_FAULT "ss_code", ss, SEL_CODE0, 13
+        xor     ax, ax
+        EXPECT_EXC .r1
+.f1:    mov     ss, ax                                  ; null SS at CPL 0: #GP(0)
+.r1:    CHECK   "ss_null_vec", [exc_vec], 13
+        CHECK   "ss_null_err", [exc_err], 0
+        CHECK   "ss_null_eip", [exc_eip], .f1
+        mov     ax, 0x0003                              ; a null selector with any RPL loads into DS
+        mov     es, ax
+        mov     eax, es
+        CHECK   "null_rpl3_into_es", eax, 3
+        EXPECT_EXC .r2
+.f2:    jmp     SEL_DATA0:0                             ; far JMP to a data segment
+.r2:    CHECK   "jmp_to_data_vec", [exc_vec], 13
+        CHECK   "jmp_to_data_err", [exc_err], SEL_DATA0
+        mov     ax, SEL_DATA0
+        mov     es, ax
+        xor     ax, ax
+        lldt    ax
+        ret
 
 ; ---- back to real mode (FS keeps a 4 GiB limit: unreal mode), and into protected mode again ----
 t_real_mode:

@@ -8,6 +8,8 @@
 ; with RPL 3, EIP = EDX, ESP = ECX), a far call from ring 3 into conforming ring 0 code (CPL stays 3, CS.RPL = 3),
 ; RETF from ring 3 to ring 0 code (#GP(selector)), and the TSS I/O permission bitmap at CPL 3 with IOPL 0 (an
 ; allowed port, a denied port, a port beyond the TSS limit).
+; Also: an interrupt gate clears IF, a trap gate leaves it set (SDM vol 3 6.12.1.3) — with the PICs masked so no
+; interrupt can arrive in QEMU while IF = 1.
 ; Left out: ring 1/2 gates.
 %include "lib.inc"
 
@@ -27,6 +29,7 @@ test_main:
         call    t_sysenter
         call    t_conforming_retf
         call    t_iobitmap
+        call    t_trap_gate
         ret
 
 ; ---- ring 0 → 3 by IRET (call_ring3), then INT 0x31 → ring 0 with a stack switch ----
@@ -367,5 +370,34 @@ t_iobitmap:
 .r3:    mov     eax, [exc_vec]
         mov     [RES + 0x390], eax
         int     0x30
+
+r0_record_flags:
+        pushfd
+        pop     dword [RES + 0x3C0]
+        mov     eax, [esp + 8]
+        mov     [RES + 0x3C4], eax                      ; EFLAGS pushed by the INT
+        iretd
+t_trap_gate:
+        mov     al, 0xFF                                ; mask both PICs (no device interrupts with IF = 1)
+        out     0x21, al
+        out     0xA1, al
+        mov     eax, 0x35
+        mov     ebx, r0_record_flags
+        mov     ecx, SEL_CODE0 | (0x8F << 16)           ; 32-bit trap gate
+        call    idt_set_gate
+        mov     eax, 0x36
+        mov     ecx, SEL_CODE0 | (0x8E << 16)           ; 32-bit interrupt gate
+        call    idt_set_gate
+        sti
+        int     0x35
+        cli
+        CHECKM  "trap_gate_keeps_if", [RES + 0x3C0], 0x200, 0x200
+        CHECKM  "trap_gate_pushed_if", [RES + 0x3C4], 0x200, 0x200
+        sti
+        int     0x36
+        cli
+        CHECKM  "int_gate_clears_if_cpl0", [RES + 0x3C0], 0x200, 0
+        CHECKM  "int_gate_pushed_if", [RES + 0x3C4], 0x200, 0x200
+        ret
 
 IMAGE_END

@@ -38,6 +38,7 @@ test_main:
         call    t_rep_movsb_back
         call    t_cross_store
         call    t_cross_fetch
+        call    t_a16_strings
         call    t_smc
         ret
 
@@ -155,6 +156,21 @@ t_cross_fetch:
         CHECK   "cross_fetch_err", [exc_err], 0
         CHECK   "cross_fetch_cr2", [exc_cr2], 0x20B000
         CHECK   "cross_fetch_eip", [exc_eip], 0x20AFFD
+        ret
+
+; 16-bit address size in 32-bit code (67 prefix): SI/DI/CX wrap at 64 KiB, the upper halves stay (SDM vol 2 MOVS)
+t_a16_strings:
+        mov     dword [0xFFFC], 0
+        mov     byte [0xFFFF], 0x11
+        mov     byte [0x0000], 0x22
+        mov     esi, 0x1234FFFF
+        mov     edi, 0x5678FFFE
+        mov     ecx, 0xABCD0002
+        a16 rep movsb
+        CHECK   "a16_movsb_esi", esi, 0x12340001
+        CHECK   "a16_movsb_edi", edi, 0x56780000
+        CHECK   "a16_movsb_ecx", ecx, 0xABCD0000
+        CHECKM  "a16_movsb_data", [0xFFFC], 0xFFFF0000, 0x22110000
         ret
 
 ; ---- self-modifying code ----
