@@ -1,11 +1,12 @@
 ; pm_basic.asm — real mode → 32-bit protected mode and back: far jumps into 16/32-bit code segments, data and code
 ; segment limits and types (#GP(0) on a limit violation, with no partial write; #GP(sel) on loading an execute-only
 ; segment), byte vs page granularity, an expand-down 16-bit stack (#SS(0) below the limit and above 0xFFFF), CS
-; limit on a near jump, a return to real mode (segment arithmetic, INT through the IVT, the real-mode #GP on a
+; limit on a near jump, segment register loads (LDT, table limits, system descriptors, SS rules, null selectors,
+; far JMP to data: #GP(selector)), a return to real mode (segment arithmetic, INT through the IVT, the real-mode #GP on a
 ; 32-bit offset beyond a 64 KiB limit) and unreal mode (FS keeps its 4 GiB limit after leaving protected mode).
 ; QEMU: TCG does not check data segment limits at all, nor the real-mode 64 KiB limit (SDM vol 3 20.1.1: real
 ; mode still raises #GP for offsets beyond the limit) — the checks listed in tests.cmake fail there.
-; Left out: LDT segments (covered where tasks load LDTs), conforming code (rings.asm).
+; Left out: conforming code (rings.asm), call gates (rings.asm).
 %include "lib.inc"
 
 T_DATA_LIM      equ SEL_FREE + 0x00     ; data, base SCRATCH, limit 0xFFF bytes
