@@ -29,7 +29,8 @@
 
 enum {
     RAM_MIB = 4,
-    HANDLER_PA = 0x0600, RESUME_PA = 0x0610, RESUME_ERR_PA = 0x0620, RESUME_REAL_PA = 0x0630, GATE_TARGET_PA = 0x0700, GDT_PA = 0x1000, IDT_PA = 0x2000, TSS0_PA = 0x3000,
+    HANDLER_PA = 0x0600, RESUME_PA = 0x0610, RESUME_ERR_PA = 0x0620, RESUME_REAL_PA = 0x0630, GATE_TARGET_PA = 0x0700,
+    GDT_PA = 0x1000, IDT_PA = 0x2000, TSS0_PA = 0x3000,
     IOMAP_SIZE = 0x2000, TSS2_PA = 0x5100, LDT_PA = 0x5200, PD_PA = 0x6000, PT_PA = 0x7000, STACK_TOP = 0x9000,
     STACK0_TOP = 0xA000, STACK2_TOP = 0xB000, PDPT_PA = 0xB000, PAE_PD_PA = 0xC000, PAE_PT_PA = 0xD000,
     CODE_PA = 0x10000, CODE_SIZE = 0x10000, MMIO_PA = RAM_MIB << 20, GDT_ENTRIES = 16,
@@ -352,7 +353,10 @@ static uint32_t sink_read(void *opaque, uint32_t addr, int size)
     uint32_t v = addr * 0x9e3779b1u;
     return size == 4 ? v : v & ((1u << (size * 8)) - 1);
 }
-static void sink_write(void *opaque, uint32_t addr, uint32_t val, int size) { (void)opaque; (void)addr; (void)val; (void)size; }
+static void sink_write(void *opaque, uint32_t addr, uint32_t val, int size)
+{
+    (void)opaque, (void)addr, (void)val, (void)size;
+}
 
 static double now(void)
 {

@@ -2,8 +2,8 @@
 ; segment limits and types (#GP(0) on a limit violation, with no partial write; #GP(sel) on loading an execute-only
 ; segment), byte vs page granularity, an expand-down 16-bit stack (#SS(0) below the limit and above 0xFFFF), CS
 ; limit on a near jump, segment register loads (LDT, table limits, system descriptors, SS rules, null selectors,
-; far JMP to data: #GP(selector)), a return to real mode (segment arithmetic, INT through the IVT, the real-mode #GP on a
-; 32-bit offset beyond a 64 KiB limit) and unreal mode (FS keeps its 4 GiB limit after leaving protected mode).
+; far JMP to data: #GP(selector)), a return to real mode (segment arithmetic, INT through the IVT, the real-mode
+; #GP on a 32-bit offset beyond a 64 KiB limit) and unreal mode (FS keeps its 4 GiB limit after leaving protected mode).
 ; QEMU: TCG does not check data segment limits at all, nor the real-mode 64 KiB limit (SDM vol 3 20.1.1: real
 ; mode still raises #GP for offsets beyond the limit) — the checks listed in tests.cmake fail there.
 ; Left out: conforming code (rings.asm), call gates (rings.asm).

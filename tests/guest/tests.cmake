@@ -41,7 +41,8 @@ foreach(p ${GUEST_PROGRAMS})
   list(APPEND GUEST_BINS ${bin})
   if(TARGET pcjit)
     add_test(NAME guest_${p}
-      COMMAND sh ${GUEST_DIR}/run-guest.sh -- $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -debugcon stdio -m 32 -no-reboot)
+      COMMAND sh ${GUEST_DIR}/run-guest.sh --
+              $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -debugcon stdio -m 32 -no-reboot)
     set_tests_properties(guest_${p} PROPERTIES TIMEOUT 60 LABELS guest)
   endif()
   if(QEMU_SYSTEM_I386)
