@@ -14,6 +14,7 @@
 #include "cpu.h"
 #include "exec.h"
 #include "mmu.h"
+#include "backend.h"
 #include "debugdev.h"
 #include "disas.h"
 
@@ -47,7 +48,7 @@ static void usage(FILE *f)
             "usage: pcjit [options]\n"
             "  -bios FILE            firmware image (raw), mapped below 4 GiB and started at the reset vector\n"
             "  -m MB                 guest RAM in MiB (default 32, 2..3072)\n"
-            "  -accel interp|jit|lockstep   execution engine (default interp)\n"
+            "  -accel interp|jit|lockstep   execution engine (default interp; lockstep not built yet)\n"
             "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, exec, int, unimp (to stderr or -D FILE)\n"
             "  -D FILE               log file for -d\n"
             "  -stats                print execution statistics on exit\n"
@@ -116,8 +117,13 @@ static Accel parse_accel(const char *s)
 {
     if (strcmp(s, "interp") == 0)
         return ACCEL_INTERP;
-    if (strcmp(s, "jit") == 0 || strcmp(s, "lockstep") == 0)
-        die("-accel %s: not built yet (this version has only the IR interpreter: -accel interp)", s);
+    if (strcmp(s, "jit") == 0) {
+        if (!jit_available())
+            die("-accel jit: no JIT backend for this host yet (use -accel interp)%s", "");
+        return ACCEL_JIT;
+    }
+    if (strcmp(s, "lockstep") == 0)
+        die("-accel %s: not built yet (interp and jit work)", s);
     die("unknown accelerator '%s' (interp, jit, lockstep)", s);
 }
 

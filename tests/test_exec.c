@@ -4,12 +4,14 @@
  * interrupts at block boundaries (with the STI shadow), HLT, -max-insns, chaining, and self-modifying code: a store
  * that rewrites the very next instruction of the running block, code patched inside a loop, REP STOSB over the
  * code that follows it, a page-crossing store into code; and invalidation bookkeeping (tb_page_has_code).
- * Programs are hand-assembled byte arrays (the encodings are commented); machines come from tests/harness.h. */
+ * Programs are hand-assembled byte arrays (the encodings are commented); machines come from tests/harness.h.
+ * Every test runs under the interpreter and, where the host has a backend, the JIT (-accel jit). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
 #include "mmu.h"
+#include "backend.h"
 
 static Harness *h;
 
@@ -22,6 +24,14 @@ static void setup(void)
 static void teardown(void)
 {
     harness_free(h);
+}
+
+/* Loop tests run once per engine: _i = 0 the interpreter, 1 the JIT (skipped where the host has none). */
+static void select_engine(int i)
+{
+    if (i == 1 && !jit_available())
+        return;
+    ck_assert(harness_set_accel(h, i == 0 ? "interp" : "jit"));
 }
 
 static uint32_t ram32(uint32_t pa)
@@ -48,6 +58,7 @@ static void run_expect_halt(uint64_t limit)
 
 START_TEST(test_real_mode_program)
 {
+    select_engine(_i);
     static const uint8_t code[] = {
         0xbb, 0x34, 0x12,       /* mov bx, 0x1234 */
         0xb8, 0x01, 0x00,       /* mov ax, 1 */
@@ -69,6 +80,7 @@ END_TEST
 
 START_TEST(test_real_mode_fault_is_precise)
 {
+    select_engine(_i);
     static const uint8_t handler[] = {
         0x58,                   /* pop ax        (IP pushed by the #UD delivery) */
         0xa3, 0x00, 0x06,       /* mov [0x600], ax */
@@ -104,6 +116,7 @@ enum { GDT = 0x800, CODE = 0x10000 };
 
 START_TEST(test_flat32_loop_counts)
 {
+    select_engine(_i);
     static const uint8_t code[] = {
         0xb9, 0xe8, 0x03, 0x00, 0x00,   /* mov ecx, 1000 */
         0x31, 0xc0,                     /* xor eax, eax */
@@ -125,6 +138,7 @@ END_TEST
 
 START_TEST(test_max_insns_and_exit_request)
 {
+    select_engine(_i);
     static const uint8_t code[] = { 0xeb, 0xfe };   /* jmp $ */
     harness_flat32(h, GDT);
     harness_write(h, CODE, code, sizeof(code));
@@ -152,6 +166,7 @@ static void set_gate(uint32_t idt_pa, int vec, uint32_t handler)
 
 START_TEST(test_fetch_fault_cr2)
 {
+    select_engine(_i);
     /* 4 MiB identity page at 0 (PSE); 0x400000 unmapped. A jump there faults on the fetch with EIP = 0x400000. */
     static const uint8_t code[] = {
         0xbb, 0x07, 0x00, 0x00, 0x00,       /* mov ebx, 7 */
@@ -188,6 +203,7 @@ END_TEST
 
 START_TEST(test_fetch_fault_second_page)
 {
+    select_engine(_i);
     /* An instruction crossing into an unmapped page faults with CR2 = that page and EIP = its first byte. */
     static const uint8_t pf_handler[] = {
         0x0f, 0x20, 0xd0, 0x8b, 0x0c, 0x24, 0x8b, 0x54, 0x24, 0x04, 0xf4,   /* as above */
@@ -226,6 +242,7 @@ static int test_intr_ack(void *opaque)
 
 START_TEST(test_interrupt_after_sti_hlt)
 {
+    select_engine(_i);
     static const uint8_t handler[] = {
         0x58,                   /* pop ax (return IP) */
         0xa3, 0x00, 0x06,       /* mov [0x600], ax */
@@ -259,6 +276,7 @@ END_TEST
 
 START_TEST(test_hlt_with_if_clear_stops)
 {
+    select_engine(_i);
     static const uint8_t code[] = { 0xfa, 0xf4 };  /* cli; hlt */
     acks = 0;
     harness_real_mode(h);
@@ -280,6 +298,7 @@ END_TEST
 
 START_TEST(test_smc_next_instruction_same_block)
 {
+    select_engine(_i);
     /* The store rewrites the immediate of the very next instruction, which is in the running block. */
     static const uint8_t code[] = {
         0xc6, 0x05, 0x08, 0x00, 0x01, 0x00, 0x42,   /* 0x10000: mov byte [0x10008], 0x42 */
@@ -305,6 +324,7 @@ END_TEST
 
 START_TEST(test_smc_patch_in_loop)
 {
+    select_engine(_i);
     /* Each iteration adds an immediate and then increments that immediate in the code. */
     static const uint8_t code[] = {
         0xb9, 0x0a, 0x00, 0x00, 0x00,               /* 0x10000: mov ecx, 10 */
@@ -325,6 +345,7 @@ END_TEST
 
 START_TEST(test_smc_rep_stos_over_following_code)
 {
+    select_engine(_i);
     /* REP STOSB replaces the 2-byte "jmp to fail" right after it with NOPs: the string store hits the rest of the
      * running block, which must not run stale. */
     static const uint8_t code[] = {
@@ -351,6 +372,7 @@ END_TEST
 
 START_TEST(test_smc_stosb_next_instruction)
 {
+    select_engine(_i);
     /* STOSB (a store followed by an EDI update in the same instruction) rewrites the next instruction of the
      * running block: the block restarts at the STOSB, which must then run exactly once (EDI advanced once). */
     static const uint8_t code[] = {
@@ -376,6 +398,7 @@ END_TEST
 
 START_TEST(test_smc_crossing_store_into_code)
 {
+    select_engine(_i);
     /* A dword store that crosses from the page holding it into the next code page: its last two bytes rewrite the
      * two instructions that follow (dec eax; dec eax → inc eax; nop), its first two its own immediate. */
     static const uint8_t code[] = {
@@ -405,6 +428,7 @@ END_TEST
 
 START_TEST(test_tb_invalidation_bookkeeping)
 {
+    select_engine(_i);
     static const uint8_t code[] = { 0x90, 0x90, 0xf4 };
     harness_flat32(h, GDT);
     harness_write(h, 0x30000, code, sizeof(code));
@@ -432,6 +456,7 @@ END_TEST
 
 START_TEST(test_cache_full_flushes)
 {
+    select_engine(_i);
     /* 70000 one-instruction blocks (HLT at every address) overflow the 65536-TB pool: the cache flushes itself and
      * keeps working; pages lose and regain their code state coherently. */
     enum { N = 70000, BASE = 0x100000 };
@@ -462,21 +487,21 @@ static Suite *exec_suite(void)
     Suite *s = suite_create("exec");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_real_mode_program);
-    tcase_add_test(tc, test_real_mode_fault_is_precise);
-    tcase_add_test(tc, test_flat32_loop_counts);
-    tcase_add_test(tc, test_max_insns_and_exit_request);
-    tcase_add_test(tc, test_fetch_fault_cr2);
-    tcase_add_test(tc, test_fetch_fault_second_page);
-    tcase_add_test(tc, test_interrupt_after_sti_hlt);
-    tcase_add_test(tc, test_hlt_with_if_clear_stops);
-    tcase_add_test(tc, test_smc_next_instruction_same_block);
-    tcase_add_test(tc, test_smc_patch_in_loop);
-    tcase_add_test(tc, test_smc_rep_stos_over_following_code);
-    tcase_add_test(tc, test_smc_stosb_next_instruction);
-    tcase_add_test(tc, test_smc_crossing_store_into_code);
-    tcase_add_test(tc, test_tb_invalidation_bookkeeping);
-    tcase_add_test(tc, test_cache_full_flushes);
+    tcase_add_loop_test(tc, test_real_mode_program, 0, 2);
+    tcase_add_loop_test(tc, test_real_mode_fault_is_precise, 0, 2);
+    tcase_add_loop_test(tc, test_flat32_loop_counts, 0, 2);
+    tcase_add_loop_test(tc, test_max_insns_and_exit_request, 0, 2);
+    tcase_add_loop_test(tc, test_fetch_fault_cr2, 0, 2);
+    tcase_add_loop_test(tc, test_fetch_fault_second_page, 0, 2);
+    tcase_add_loop_test(tc, test_interrupt_after_sti_hlt, 0, 2);
+    tcase_add_loop_test(tc, test_hlt_with_if_clear_stops, 0, 2);
+    tcase_add_loop_test(tc, test_smc_next_instruction_same_block, 0, 2);
+    tcase_add_loop_test(tc, test_smc_patch_in_loop, 0, 2);
+    tcase_add_loop_test(tc, test_smc_rep_stos_over_following_code, 0, 2);
+    tcase_add_loop_test(tc, test_smc_stosb_next_instruction, 0, 2);
+    tcase_add_loop_test(tc, test_smc_crossing_store_into_code, 0, 2);
+    tcase_add_loop_test(tc, test_tb_invalidation_bookkeeping, 0, 2);
+    tcase_add_loop_test(tc, test_cache_full_flushes, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

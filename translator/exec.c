@@ -9,17 +9,20 @@
  *    faulting one when it faults (the faulting one too for software interrupts and traps);
  *  - chaining only links a GOTO_TB exit to a TB starting on the same linear page and not spanning two pages, so
  *    a chain can never bypass the phys-page check tb_find makes for the block it started from.
- * Left out: the engines (interp.c, backend-*), interrupt delivery itself (excp.c), the devices and virtual time
+ * Left out: the engines (interp.c, jit.c + backend-*: chosen by ExecOptions.accel, same contract), interrupt
+ * delivery itself (excp.c), the devices and virtual time
  * (XXX: until the PC platform adds a clock, HLT with nothing pending returns STOP_HALT). */
 #include <stdio.h>
 #include <string.h>
 #include "exec.h"
 #include "mmu.h"
 #include "bus.h"
+#include "backend.h"
 
 /* State of one cpu_exec call that must survive a longjmp (it lives in cpu_exec's frame). */
 typedef struct ExecRun {
     const ExecOptions *opt;
+    TB *(*run_tb)(CpuState *env, TB *tb);   /* the engine: interp_run_tb or jit_run_tb (same contract) */
     uint64_t start_icount;
     TB *running;        /* TB inside interp_run_tb, or NULL */
     TB *prev;           /* the TB that ran last, for chaining (NULL after a flush/exception) */
@@ -224,7 +227,7 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
         run->flush_gen = tb_flush_count(env);
         run->running = tb;
         tb_set_current(env, tb);
-        next = interp_run_tb(env, tb);
+        next = run->run_tb(env, tb);
         tb_set_current(env, NULL);
         run->running = NULL;
         env->icount += tb->ninsns;
@@ -258,7 +261,10 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
 
 int cpu_exec(CpuState *env, const ExecOptions *opt)
 {
-    ExecRun run = { .opt = opt, .start_icount = env->icount, .prev_slot = -1 };
+    ExecRun run = { .opt = opt, .start_icount = env->icount, .prev_slot = -1, .run_tb = interp_run_tb };
+    /* XXX: ACCEL_LOCKSTEP (interpreter and JIT side by side) is not built yet: it runs the interpreter */
+    if (opt->accel == ACCEL_JIT && jit_available())
+        run.run_tb = jit_run_tb;
     tb_cache_init(env);
     interp_init();
     mmu_sync_checks(env);
