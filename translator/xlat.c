@@ -329,17 +329,40 @@ static int cc_kind(int cc_op)
     return cc_op == CC_OP_EFLAGS || cc_op == CC_OP_DYNAMIC ? cc_op : CC_OP_ADDB + ((cc_op - 1) / 3) * 3;
 }
 
+/* CF of a static lazy state as a 0/1 temp computed inline (cpu.h CcOp table), or -1 when only CCFLAGS knows. */
+static int cf_inline(Xlat *x)
+{
+    IrBlock *b = x->b;
+    int size = cc_size(x->cc_op);
+    switch (cc_kind(x->cc_op)) {
+    case CC_OP_ADDB: return emit_setcc(b, IRC_LTU, G_CC_DST, G_CC_SRC);
+    case CC_OP_ADCB:   /* carry-in 1: dst <= src; carry-in 0: dst < src */
+        return ir_op2(b, IR_OR, emit_setcc(b, IRC_LTU, G_CC_DST, G_CC_SRC),
+                      ir_op2(b, IR_AND, emit_setcc(b, IRC_EQ, G_CC_DST, G_CC_SRC), G_CC_SRC2));
+    case CC_OP_SUBB: return emit_setcc(b, IRC_LTU, G_CC_SRC2, G_CC_SRC);
+    case CC_OP_SBBB: { /* src1 = dst + src + borrow-in; borrow-in 1: src1 <= src; 0: src1 < src */
+        int a = ir_op2(b, IR_ADD, ir_op2(b, IR_ADD, G_CC_DST, G_CC_SRC), G_CC_SRC2);
+        if (size < 4)
+            a = ir_op2i(b, IR_AND_I, a, (1u << (size * 8)) - 1);
+        return ir_op2(b, IR_OR, emit_setcc(b, IRC_LTU, a, G_CC_SRC),
+                      ir_op2(b, IR_AND, emit_setcc(b, IRC_EQ, a, G_CC_SRC), G_CC_SRC2));
+    }
+    case CC_OP_LOGICB: return ir_movi(b, 0);
+    case CC_OP_INCB:
+    case CC_OP_DECB: return ir_op1(b, IR_MOV, G_CC_SRC);
+    case CC_OP_SHLB: return emit_extract(b, G_CC_SRC, size * 8 - 1, 1);
+    case CC_OP_SARB: return ir_op2i(b, IR_AND_I, G_CC_SRC, 1);
+    case CC_OP_MULB:
+    case CC_OP_IMULB: return emit_setcci(b, IRC_NE, G_CC_SRC, 0);
+    case CC_OP_EFLAGS: return ir_op2i(b, IR_AND_I, G_CC_SRC, F_CF);
+    default: return -1;
+    }
+}
+
 int xlat_cf(Xlat *x)
 {
-    switch (cc_kind(x->cc_op)) {
-    case CC_OP_ADDB: return emit_setcc(x->b, IRC_LTU, G_CC_DST, G_CC_SRC);
-    case CC_OP_SUBB: return emit_setcc(x->b, IRC_LTU, G_CC_SRC2, G_CC_SRC);
-    case CC_OP_LOGICB: return ir_movi(x->b, 0);
-    case CC_OP_INCB:
-    case CC_OP_DECB: return ir_op1(x->b, IR_MOV, G_CC_SRC);
-    case CC_OP_EFLAGS: return ir_op2i(x->b, IR_AND_I, G_CC_SRC, F_CF);
-    default: return ir_op2i(x->b, IR_AND_I, xlat_flags(x), F_CF);
-    }
+    int t = x->cc_op == CC_OP_DYNAMIC ? -1 : cf_inline(x);
+    return t >= 0 ? t : ir_op2i(x->b, IR_AND_I, xlat_flags(x), F_CF);
 }
 
 /* ------------------------------------------------------------------ conditions */
@@ -401,8 +424,11 @@ static CondCmp cond_static(Xlat *x, int base)
         return cmp_ri(IRC_EQ, G_CC_DST, 0);
     if (base == 4)
         return cmp_ri(IRC_TSTNZ, G_CC_DST, sign);
-    if (kind == CC_OP_ADDB && base == 1)
-        return cmp_rr(IRC_LTU, G_CC_DST, G_CC_SRC);
+    if (base == 1 && kind != CC_OP_LOGICB) {
+        int cf = cf_inline(x);
+        if (cf >= 0)
+            return cmp_ri(IRC_NE, cf, 0);
+    }
     if (kind == CC_OP_LOGICB) {
         switch (base) {
         case 0: case 1: return cmp_rr(IRC_NE, G_CC_DST, G_CC_DST);   /* OF = CF = 0: never */
