@@ -553,6 +553,27 @@ START_TEST(bit_scan_and_misc)
 }
 END_TEST
 
+/* Under HF_FLAT, ES/SS/DS go unchecked, but a store through CS must still fault: code is never writable. */
+START_TEST(flat_cs_store_faults)
+{
+    Harness *h = flat_new();
+    static const uint8_t code[] = { 0x2e, 0x89, 0x05, 0x00, 0x00, 0x02, 0x00, 0xf4 };   /* mov cs:[DATA], eax */
+    ck_assert_uint_ne(h->env->hflags & HF_FLAT, 0);
+    w32(h, DATA_FLAT, 0);
+    harness_set_reg(h, G_EAX, 0x12345678);
+    harness_write(h, CODE_FLAT, code, sizeof code);
+    harness_set_reg(h, G_EIP, CODE_FLAT);
+    ExecStop st = harness_run(h, 1000);   /* #GP with an empty IDT: triple fault */
+    ck_assert(st == STOP_SHUTDOWN || st == STOP_RESET);
+    ck_assert_uint_eq(r32(h, DATA_FLAT), 0);
+    harness_free(h);
+    h = flat_new();
+    RUN(h, CODE_FLAT, 0x2e, 0x8b, 0x0d, 0x00, 0x00, 0x02, 0x00, 0xf4);   /* mov ecx, cs:[DATA]: readable */
+    ck_assert_uint_eq(reg(h, G_ECX), 0);
+    harness_free(h);
+}
+END_TEST
+
 /* ---- the block loop (xlat_block called directly) ---- */
 
 static IrBlock *block_new(void)
@@ -629,6 +650,7 @@ static Suite *alu_suite(void)
     tcase_add_test(tc, rotates_through_carry_and_double_shifts);
     tcase_add_test(tc, exchange_family);
     tcase_add_test(tc, bit_scan_and_misc);
+    tcase_add_test(tc, flat_cs_store_faults);
     suite_add_tcase(s, tc);
     tc = tcase_create("block");
     tcase_add_test(tc, block_limits);

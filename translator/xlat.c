@@ -146,9 +146,11 @@ int xlat_ea(Xlat *x)
     return t;
 }
 
+/* Under HF_FLAT, ES SS DS accesses need neither base nor check. CS keeps its check even then: a flat code segment
+ * is never writable and may be execute-only (SDM vol 3 5.4.1), and CS overrides are rare. */
 int xlat_mem_aux(Xlat *x, int seg)
 {
-    if (seg == SEG_NONE || ((x->hflags & HF_FLAT) && seg <= SEG_DS))
+    if (seg == SEG_NONE || ((x->hflags & HF_FLAT) && seg <= SEG_DS && seg != SEG_CS))
         return SEG_NONE | x->mem_user;
     return (seg & IRM_SEG_MASK) | IRM_CHECK | x->mem_user;
 }
