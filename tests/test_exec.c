@@ -274,6 +274,39 @@ START_TEST(test_interrupt_after_sti_hlt)
 }
 END_TEST
 
+static void irq_port_write(void *opaque, uint32_t addr, uint32_t val, int size)
+{
+    bus_set_intr(h->m, true);   /* a device raising INTR from inside a block */
+}
+
+START_TEST(test_interrupt_breaks_chained_loop)
+{
+    /* A device raises INTR during a block; the code then spins in a self-chained `jmp $`: the exit request must
+     * stop the chain and the interrupt must come in with the loop's address as return IP. */
+    select_engine(_i);
+    static const uint8_t handler[] = { 0x58, 0xa3, 0x00, 0x06, 0xf4 };   /* pop ax; mov [0x600], ax; hlt */
+    static const uint8_t code[] = {
+        0xfb,                   /* 0x100: sti */
+        0xe6, 0x80,             /* 0x101: out 0x80, al */
+        0xeb, 0xfe,             /* 0x103: jmp $ */
+    };
+    const uint16_t ivt[2] = { 0x200, 0 };
+    acks = 0;
+    harness_real_mode(h);
+    ck_assert_int_eq(bus_register_io(h->m, 0x80, 1, NULL, irq_port_write, NULL, "irq-raiser"), 0);
+    harness_write(h, 0x20 * 4, ivt, 4);
+    harness_write(h, 0x200, handler, sizeof(handler));
+    harness_write(h, 0x100, code, sizeof(code));
+    harness_set_reg(h, G_ESP, 0x7000);
+    harness_set_reg(h, G_EIP, 0x100);
+    h->m->intr_ack = test_intr_ack;
+    run_expect_halt(100000);
+    ck_assert_int_eq(acks, 1);
+    ck_assert_uint_eq(ram16(0x600), 0x103);
+    h->m->intr_ack = NULL;
+}
+END_TEST
+
 START_TEST(test_hlt_with_if_clear_stops)
 {
     select_engine(_i);
@@ -494,6 +527,7 @@ static Suite *exec_suite(void)
     tcase_add_loop_test(tc, test_fetch_fault_cr2, 0, 2);
     tcase_add_loop_test(tc, test_fetch_fault_second_page, 0, 2);
     tcase_add_loop_test(tc, test_interrupt_after_sti_hlt, 0, 2);
+    tcase_add_loop_test(tc, test_interrupt_breaks_chained_loop, 0, 2);
     tcase_add_loop_test(tc, test_hlt_with_if_clear_stops, 0, 2);
     tcase_add_loop_test(tc, test_smc_next_instruction_same_block, 0, 2);
     tcase_add_loop_test(tc, test_smc_patch_in_loop, 0, 2);
