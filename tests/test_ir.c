@@ -416,6 +416,45 @@ START_TEST(test_coalesce)
 }
 END_TEST
 
+START_TEST(test_copy_propagation)
+{
+    /* t = mov esi; u = ld [t]; eax = mov u   ->   ld32 eax, [esi] */
+    IrBlock *b = blk_new();
+    int t = ir_op1(b, IR_MOV, G_ESI);
+    ir_mov(b, G_EAX, ir_ld(b, 4, SEG_NONE, t));
+    emit_exit(b);
+    ir_optimize(b);
+    ck_assert_int_eq(b->nops, 2);
+    ck_assert(b->ops[0].op == IR_LD && b->ops[0].a == G_ESI && b->ops[0].d == G_EAX);
+    free(b);
+
+    /* the source changes before the use: the copy must stay (t holds the old eax) */
+    b = blk_new();
+    t = ir_op1(b, IR_MOV, G_EAX);
+    ir_mov(b, G_EAX, G_ECX);
+    ir_mov(b, G_EBX, t);
+    emit_exit(b);
+    ir_optimize(b);
+    ck_assert_int_eq(count_writes(b, G_EBX), 1);
+    for (int i = 0; i < b->nops; i++)
+        if (b->ops[i].d == G_EBX)
+            ck_assert_uint_ne(b->ops[i].a, G_EAX);
+    free(b);
+
+    /* a helper that may write every global invalidates copies of globals */
+    b = blk_new();
+    t = ir_op1(b, IR_MOV, G_EAX);
+    ir_call(b, HELPER_cpuid, IR_NONE, IR_NONE, IR_NONE);
+    ir_mov(b, G_EBX, t);
+    emit_exit(b);
+    ir_optimize(b);
+    for (int i = 0; i < b->nops; i++)
+        if (b->ops[i].d == G_EBX)
+            ck_assert_uint_ne(b->ops[i].a, G_EAX);
+    free(b);
+}
+END_TEST
+
 /* ---- randomized: optimised and unoptimised blocks agree on every global ---- */
 static uint32_t rng_state = 12345;
 static uint32_t rnd(void)
@@ -648,6 +687,7 @@ static Suite *ir_suite(void)
     tcase_add_test(tc, test_dead_load_is_kept);
     tcase_add_test(tc, test_insn_map_after_deletion);
     tcase_add_test(tc, test_coalesce);
+    tcase_add_test(tc, test_copy_propagation);
     tcase_add_test(tc, test_random_blocks_equivalent);
     suite_add_tcase(s, tc);
     tc = tcase_create("listing");

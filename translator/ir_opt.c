@@ -1,5 +1,6 @@
 /* ir_opt.c — the IR optimiser, three linear passes over one block:
- *   1. constant propagation and folding (forward): MOVI/MOV chains, ops whose inputs are all known become MOVI,
+ *   1. constant and copy propagation and folding (forward): MOVI/MOV chains, uses of `t = mov x` read x while
+ *      x is unchanged, ops whose inputs are all known become MOVI,
  *      register forms with a known operand become their _I form, identities (x+0, x|0, x&~0, x*1, shifts by 0 ...)
  *      become MOV, BRCOND on known values becomes BR or disappears. Knowledge is dropped at every LABEL that is a
  *      branch target (paths join there) and for all globals after a HLP_RW_GLOBALS helper call.
@@ -58,6 +59,10 @@ typedef struct ConstState {
     uint32_t *gen;      /* known iff gen[t] == cur */
     uint32_t cur;
     int ntemps;
+    /* copies: local t holds the value src[t] had at version srcver[t] (valid iff cgen[t] == cur and src[t] has
+     * not been written since: ver[src[t]] == srcver[t]) */
+    uint16_t *src;
+    uint32_t *srcver, *cgen, *ver;
 } ConstState;
 
 static bool cs_known(const ConstState *cs, uint16_t t, uint32_t *v)
@@ -321,16 +326,73 @@ static void const_branch(IrOp *o, ConstState *cs, bool *dead)
     }
 }
 
+/* Replace inputs that are copies of another temp by that temp (so the copy can die). */
+static void copy_subst(IrOp *o, const ConstState *cs)
+{
+    uint16_t *f[3] = { &o->a, &o->b, &o->c };
+    int n = o->op == IR_CALL ? (o->imm < HELPER_COUNT ? helper_info[o->imm].nargs : 3) : ir_op_info[o->op].nin;
+    for (int i = 0; i < n && i < 3; i++) {
+        uint16_t t = *f[i];
+        if (t < cs->ntemps && cs->cgen[t] == cs->cur && cs->ver[cs->src[t]] == cs->srcver[t])
+            *f[i] = cs->src[t];
+    }
+}
+
+static void note_write(ConstState *cs, uint16_t t)
+{
+    if (t < cs->ntemps) {
+        cs->ver[t]++;
+        cs->cgen[t] = 0;
+    }
+}
+
+/* After an op: bump the versions of what it wrote; a MOV into a local records a copy. */
+static void copy_note(const IrOp *o, ConstState *cs)
+{
+    const IrOpInfo *info = &ir_op_info[o->op];
+    if (info->nout >= 1)
+        note_write(cs, o->d);
+    if (o->op == IR_MULU2 || o->op == IR_MULS2)
+        note_write(cs, o->c);
+    if (op_is_call_of(o, HLP_RW_GLOBALS) || (o->op == IR_CALL && o->imm >= HELPER_COUNT))
+        for (uint16_t g = 0; g < IR_NUM_GLOBALS; g++)
+            note_write(cs, g);
+    if (o->op == IR_MOV && o->d >= IR_NUM_GLOBALS && o->d < cs->ntemps && o->a < cs->ntemps && o->a != o->d) {
+        cs->src[o->d] = o->a;
+        cs->srcver[o->d] = cs->ver[o->a];
+        cs->cgen[o->d] = cs->cur;
+    }
+}
+
+static bool cs_alloc(ConstState *cs, int ntemps)
+{
+    size_t n = (size_t)ntemps;
+    cs->ntemps = ntemps;
+    cs->cur = 1;
+    cs->val = calloc(n, sizeof(uint32_t));
+    cs->gen = calloc(n, sizeof(uint32_t));
+    cs->src = calloc(n, sizeof(uint16_t));
+    cs->srcver = calloc(n, sizeof(uint32_t));
+    cs->cgen = calloc(n, sizeof(uint32_t));
+    cs->ver = calloc(n, sizeof(uint32_t));
+    return cs->val && cs->gen && cs->src && cs->srcver && cs->cgen && cs->ver;
+}
+
+static void cs_free(ConstState *cs)
+{
+    free(cs->val);
+    free(cs->gen);
+    free(cs->src);
+    free(cs->srcver);
+    free(cs->cgen);
+    free(cs->ver);
+}
+
 static void pass_const(IrBlock *b, bool *dead, const bool *label_used)
 {
     ConstState cs;
-    cs.ntemps = b->ntemps;
-    cs.val = calloc((size_t)b->ntemps, sizeof(uint32_t));
-    cs.gen = calloc((size_t)b->ntemps, sizeof(uint32_t));
-    cs.cur = 1;
-    if (!cs.val || !cs.gen) {
-        free(cs.val);
-        free(cs.gen);
+    if (!cs_alloc(&cs, b->ntemps)) {
+        cs_free(&cs);
         return;   /* out of host memory: skip the pass (the block stays correct) */
     }
     for (int i = 0; i < b->nops; i++) {
@@ -339,14 +401,17 @@ static void pass_const(IrBlock *b, bool *dead, const bool *label_used)
             if (o->aux < b->nlabels && !label_used[o->aux])
                 continue;
             cs.cur++;   /* paths join: forget everything */
-        } else if (o->op == IR_BRCOND || o->op == IR_BRCOND_I) {
+            continue;
+        }
+        copy_subst(o, &cs);
+        if (o->op == IR_BRCOND || o->op == IR_BRCOND_I) {
             const_branch(o, &cs, &dead[i]);
         } else if (!(ir_op_info[o->op].flags & IRF_BB)) {
             const_op(o, &cs);
+            copy_note(o, &cs);
         }
     }
-    free(cs.val);
-    free(cs.gen);
+    cs_free(&cs);
 }
 
 /* ---- pass 2: liveness and dead-code elimination ---- */
