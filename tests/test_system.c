@@ -635,6 +635,41 @@ START_TEST(test_sysenter_sysexit)
 }
 END_TEST
 
+START_TEST(test_debug_helpers)
+{
+    put_desc(IDT, EXC_DB * 8, mkgate(S_CODE0, 0xdb00, 0x8e, 0));
+    /* instruction breakpoint: a fault at the instruction, DR6.B0; RF=1 suppresses it once */
+    env->dr[0] = 0x4321;
+    ck_assert_int_eq(TRY(helper_mov_dr_write(env, 7, 0x1)), -1);   /* L0, R/W0 = 00 */
+    ck_assert_uint_ne(env->hflags & HF_DR_EXEC, 0);
+    ck_assert_int_eq(TRY(helper_debug_check_exec(env, 0x4320)), -1);
+    ck_assert_int_eq(TRY(helper_debug_check_exec(env, 0x4321)), EXC_DB);
+    ck_assert_uint_eq(env->dr[6] & 0xf, 1);
+    env->t[G_EFLAGS] |= F_RF;
+    ck_assert_int_eq(TRY(helper_debug_check_exec(env, 0x4321)), -1);
+    ck_assert_uint_eq(env->t[G_EFLAGS] & F_RF, 0);
+    /* single step: a trap returning to the EIP the instruction left, DR6.BS */
+    env->t[G_EIP] = 0x5555;
+    env->exc_is_trap = false;
+    ck_assert_int_eq(TRY(helper_debug_single_step(env)), EXC_DB);
+    ck_assert(env->exc_is_trap);
+    ck_assert_uint_eq(env->exc_next_eip, 0x5555);
+    ck_assert_uint_ne(env->dr[6] & DR6_BS, 0);
+    env->t[G_EIP] = 0x1111;   /* what tb_restore_state would put back */
+    deliver(EXC_DB, false, -1, 0);
+    ck_assert(!env->exc_is_trap);
+    ck_assert_uint_eq(env->t[G_EIP], 0xdb00);
+    ck_assert_uint_eq(rd32(env->t[G_ESP]), 0x5555);
+    /* INT1 (ICEBP) at CPL 3 ignores the gate DPL: trap with the next EIP */
+    enter_ring3(0x7000);
+    ck_assert_int_eq(TRY(helper_raise_int1(env, 0x2002)), EXC_DB);
+    deliver(EXC_DB, false, -1, 0);
+    ck_assert_uint_eq(env->t[G_EIP], 0xdb00);
+    ck_assert_uint_eq(rd32(env->t[G_ESP]), 0x2002);
+    ck_assert_uint_eq(env->hflags & HF_CPL_MASK, 0);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- end to end (decoder, translator, interpreter) */
 
 static void load_bytes(uint32_t pa, const uint8_t *bytes, uint32_t n)
@@ -736,6 +771,7 @@ Suite *system_suite(void)
     tcase_add_test(tc, test_lar_lsl_verr_verw);
     tcase_add_test(tc, test_cpuid_msr_cr);
     tcase_add_test(tc, test_sysenter_sysexit);
+    tcase_add_test(tc, test_debug_helpers);
     suite_add_tcase(s, tc);
     TCase *e2e = tcase_create("end_to_end");
     tcase_add_checked_fixture(e2e, setup, teardown);
