@@ -24,11 +24,13 @@ enum {
     TB_POOL_SIZE = 65536,                   /* TBs between flushes */
     TB_ARENA_SIZE = 48 << 20,               /* bytes of ops + insn tables between flushes */
     TB_PAGE_L1 = 1024, TB_PAGE_L2 = 1024,   /* 2-level table over the 1M physical pages */
+    TB_JMP_CACHE = 4096,                    /* direct-mapped by linear pc: the last TB found there */
 };
 
 typedef struct TbCache {
     TbCacheHot hot;              /* must stay first (exec.h inlines use it): cur_tb, flush_count */
     TB *hash[TB_HASH_SIZE];
+    TB *jmp_cache[TB_JMP_CACHE];  /* a hint only: every hit is re-validated like a hash hit */
     TB *pool;
     uint32_t npool;
     uint8_t *arena;
@@ -79,6 +81,7 @@ void tb_flush_all(CpuState *env)
     if (!tc)
         return;
     memset(tc->hash, 0, sizeof(tc->hash));
+    memset(tc->jmp_cache, 0, sizeof(tc->jmp_cache));
     for (int i = 0; i < TB_PAGE_L1; i++)
         if (tc->pages[i])
             memset(tc->pages[i], 0, TB_PAGE_L2 * sizeof(TB *));
@@ -490,28 +493,44 @@ TB *tb_translate(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
     return tb;
 }
 
+/* Is tb, found for (pc, cs_base, key) at physical phys_pc, runnable under the current CS limit and mappings? */
+static bool tb_valid_here(CpuState *env, const TB *tb, uint32_t pc, uint32_t cs_base, uint32_t key, uint32_t phys_pc)
+{
+    if (tb->invalid || tb->phys_pc != phys_pc || tb->pc != pc || tb->cs_base != cs_base || tb->hflags != key)
+        return false;
+    if (tb->size && pc + tb->size - 1 > env->seg[SEG_CS].hi)
+        return false;   /* the CS limit shrank below the block's end */
+    if (tb->phys_page2 != ~0u) {
+        uint32_t lin2 = ((cs_base + pc) & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE, pa2;
+        if (!tb_code_phys(env, lin2, &pa2) || (pa2 & TARGET_PAGE_MASK) != tb->phys_page2)
+            return false;
+    }
+    return true;
+}
+
+static inline uint32_t tb_jmp_index(uint32_t lin)
+{
+    return (lin ^ (lin >> 12)) & (TB_JMP_CACHE - 1);
+}
+
 /* A cached TB for (pc, cs_base, hflags) at the current mappings, or a new translation. May raise (fetch fault). */
 TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
 {
     TbCache *tc = env->tbs;
-    uint32_t phys_pc, key = hflags & HF_TB_KEY_MASK;
+    uint32_t phys_pc, key = hflags & HF_TB_KEY_MASK, lin = cs_base + pc;
+    TB **slot = &tc->jmp_cache[tb_jmp_index(lin)];
     exec_stats.tb_lookups++;
-    if (!tc->single_next && tb_code_phys(env, cs_base + pc, &phys_pc)) {
-        uint32_t cs_hi = env->seg[SEG_CS].hi;
-        for (TB *tb = tc->hash[tb_hash(phys_pc, pc, cs_base, key)]; tb; tb = tb->hash_next) {
-            if (tb->phys_pc != phys_pc || tb->pc != pc || tb->cs_base != cs_base || tb->hflags != key)
-                continue;
-            if (tb->size && pc + tb->size - 1 > cs_hi && (env->cr0 & CR0_PE))
-                continue;   /* the CS limit shrank below the block's end */
-            if (tb->phys_page2 != ~0u) {
-                uint32_t lin2 = ((cs_base + pc) & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE, pa2;
-                if (!tb_code_phys(env, lin2, &pa2) || (pa2 & TARGET_PAGE_MASK) != tb->phys_page2)
-                    continue;
-            }
-            return tb;
-        }
+    if (!tc->single_next && tb_code_phys(env, lin, &phys_pc)) {
+        if (*slot && tb_valid_here(env, *slot, pc, cs_base, key, phys_pc))
+            return *slot;
+        for (TB *tb = tc->hash[tb_hash(phys_pc, pc, cs_base, key)]; tb; tb = tb->hash_next)
+            if (tb_valid_here(env, tb, pc, cs_base, key, phys_pc))
+                return *slot = tb;
     }
-    return tb_translate(env, pc, cs_base, hflags);
+    TB *tb = tb_translate(env, pc, cs_base, hflags);
+    if (!tb->invalid)
+        tc->jmp_cache[tb_jmp_index(lin)] = tb;   /* (re-indexed: a flush may have run) */
+    return tb;
 }
 
 void tb_restore_state(CpuState *env, const TB *tb, uint32_t op_index)
