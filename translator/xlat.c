@@ -294,14 +294,21 @@ static void cc_store(Xlat *x)
     }
 }
 
+/* Unused operands are written too (with 0): then every flag-setting instruction overwrites all three cc globals
+ * and the optimiser sees the previous instruction's values die (e.g. the CF an INC saves before an AND). */
+static void cc_write(IrBlock *b, int g, int v)
+{
+    if (v >= 0 && v != IR_NONE)
+        ir_mov(b, g, v);
+    else
+        emit_movi_to(b, g, 0);
+}
+
 void xlat_set_cc(Xlat *x, int cc_op, int dst, int src, int src2)
 {
-    if (dst >= 0 && dst != IR_NONE)
-        ir_mov(x->b, G_CC_DST, dst);
-    if (src >= 0 && src != IR_NONE)
-        ir_mov(x->b, G_CC_SRC, src);
-    if (src2 >= 0 && src2 != IR_NONE)
-        ir_mov(x->b, G_CC_SRC2, src2);
+    cc_write(x->b, G_CC_DST, dst);
+    cc_write(x->b, G_CC_SRC, src);
+    cc_write(x->b, G_CC_SRC2, src2);
     x->cc_op = cc_op;
     x->cc_op_dirty = true;
 }
