@@ -138,7 +138,7 @@ int xlat_ea(Xlat *x)
     }
     if (t < 0)
         t = ir_movi(b, (uint32_t)in->disp & (in->addrsize == 2 ? 0xffffu : 0xffffffffu));
-    else if (in->disp != 0 || t < IR_NUM_GLOBALS)
+    else if (in->disp != 0 || (t < IR_NUM_GLOBALS && in->addrsize != 2))
         t = ir_op2i(b, IR_ADD_I, t, (uint32_t)in->disp);   /* also turns a bare global into a private temp */
     if (in->addrsize == 2)
         t = ir_op1(b, IR_EXT16U, t);   /* 16-bit addressing wraps at 64 KiB (SDM vol 1 3.7.5) */
