@@ -553,6 +553,27 @@ START_TEST(bit_scan_and_misc)
 }
 END_TEST
 
+/* 16-bit addressing in 32-bit code (67 prefix): only BX/SI's low halves count, and the sum wraps at 64 KiB. */
+START_TEST(addr16_in_32bit_code)
+{
+    Harness *h = flat_new();
+    w32(h, 0x0000, 0xcafef00d);
+    w32(h, 0x0100, 0x11223344);
+    harness_set_reg(h, G_EBX, 0x12340010);
+    harness_set_reg(h, G_ESI, 0x5678fff0);
+    RUN(h, CODE_FLAT, 0x67, 0x8b, 0x00,               /* mov eax, [bx+si]: (0x0010 + 0xfff0) & 0xffff = 0 */
+        0x67, 0x8d, 0x88, 0x10, 0x01,                 /* lea ecx, [bx+si+0110h] → 0x0110 */
+        0x67, 0x8b, 0x50, 0xf0,                       /* mov edx, [bx+si-10h] → 0xfff0 */
+        0x67, 0x8b, 0x3e, 0x00, 0x01,                 /* mov edi, [0100h] (disp16 only) */
+        0xf4);
+    ck_assert_uint_eq(reg(h, G_EAX), 0xcafef00d);
+    ck_assert_uint_eq(reg(h, G_ECX), 0x0110);
+    ck_assert_uint_eq(reg(h, G_EDX), r32(h, 0xfff0));
+    ck_assert_uint_eq(reg(h, G_EDI), 0x11223344);
+    harness_free(h);
+}
+END_TEST
+
 /* Under HF_FLAT, ES/SS/DS go unchecked, but a store through CS must still fault: code is never writable. */
 START_TEST(flat_cs_store_faults)
 {
@@ -651,6 +672,7 @@ static Suite *alu_suite(void)
     tcase_add_test(tc, exchange_family);
     tcase_add_test(tc, bit_scan_and_misc);
     tcase_add_test(tc, flat_cs_store_faults);
+    tcase_add_test(tc, addr16_in_32bit_code);
     suite_add_tcase(s, tc);
     tc = tcase_create("block");
     tcase_add_test(tc, block_limits);
