@@ -429,6 +429,31 @@ START_TEST(test_smc_stosb_next_instruction)
 }
 END_TEST
 
+START_TEST(test_smc_data_next_to_code)
+{
+    /* A loop stores data into its own code page (the page gets a code-byte bitmap after a few stores, and data
+     * stores stop invalidating), then a store patches the next instruction: still seen. */
+    select_engine(_i);
+    static const uint8_t code[] = {
+        0xb9, 0x64, 0x00, 0x00, 0x00,               /* 0x10000: mov ecx, 100 */
+        0x89, 0x0d, 0x20, 0x00, 0x01, 0x00,         /* 0x10005: L: mov [0x10020], ecx */
+        0xe2, 0xf8,                                 /* 0x1000b: loop L */
+        0xc6, 0x05, 0x15, 0x00, 0x01, 0x00, 0x42,   /* 0x1000d: mov byte [0x10015], 0x42 */
+        0xb0, 0x11,                                 /* 0x10014: mov al, 0x11 (imm at 0x10015) */
+        0xf4,                                       /* 0x10016: hlt */
+    };
+    harness_flat32(h, GDT);
+    harness_write(h, CODE, code, sizeof(code));
+    harness_set_reg(h, G_EAX, 0);
+    harness_set_reg(h, G_EIP, CODE);
+    uint64_t inval = exec_stats.tb_invalidations;
+    run_expect_halt(1000);
+    ck_assert_uint_eq(ram32(0x10020), 1);
+    ck_assert_uint_eq(harness_reg(h, G_EAX) & 0xff, 0x42);
+    ck_assert_uint_lt(exec_stats.tb_invalidations - inval, 20);   /* not one per data store */
+}
+END_TEST
+
 START_TEST(test_smc_crossing_store_into_code)
 {
     select_engine(_i);
@@ -533,6 +558,7 @@ static Suite *exec_suite(void)
     tcase_add_loop_test(tc, test_smc_patch_in_loop, 0, 2);
     tcase_add_loop_test(tc, test_smc_rep_stos_over_following_code, 0, 2);
     tcase_add_loop_test(tc, test_smc_stosb_next_instruction, 0, 2);
+    tcase_add_loop_test(tc, test_smc_data_next_to_code, 0, 2);
     tcase_add_loop_test(tc, test_smc_crossing_store_into_code, 0, 2);
     tcase_add_loop_test(tc, test_tb_invalidation_bookkeeping, 0, 2);
     tcase_add_loop_test(tc, test_cache_full_flushes, 0, 2);

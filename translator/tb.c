@@ -25,7 +25,15 @@ enum {
     TB_ARENA_SIZE = 48 << 20,               /* bytes of ops + insn tables between flushes */
     TB_PAGE_L1 = 1024, TB_PAGE_L2 = 1024,   /* 2-level table over the 1M physical pages */
     TB_JMP_CACHE = 4096,                    /* direct-mapped by linear pc: the last TB found there */
+    CODE_BITMAP_WRITES = 8,                 /* stores to a code page before it gets a code-byte bitmap */
 };
+
+/* One physical page's translated code. */
+typedef struct PageDesc {
+    struct TB *head;        /* tagged list (TB pointer | slot) of the TBs covering the page */
+    uint8_t *code_bits;     /* bit per byte covered by some TB, or NULL (built lazily, dropped when a TB leaves) */
+    uint32_t writes;        /* stores checked against the list since the bitmap was last dropped */
+} PageDesc;
 
 typedef struct TbCache {
     TbCacheHot hot;              /* must stay first (exec.h inlines use it): cur_tb, flush_count */
@@ -35,7 +43,7 @@ typedef struct TbCache {
     uint32_t npool;
     uint8_t *arena;
     size_t arena_used;
-    TB **pages[TB_PAGE_L1];      /* per physical page: head of a tagged list (TB pointer | slot) */
+    PageDesc *pages[TB_PAGE_L1]; /* per physical page (2 levels, second level allocated on demand) */
     IrBlock *irb;                /* scratch block for xlat_block, allocated once */
     bool single_next;            /* the next translation keeps only its first instruction (SMC restart) */
 } TbCache;
@@ -66,8 +74,11 @@ void tb_cache_free(CpuState *env)
     TbCache *tc = env->tbs;
     if (!tc)
         return;
-    for (int i = 0; i < TB_PAGE_L1; i++)
+    for (int i = 0; i < TB_PAGE_L1; i++) {
+        for (int j = 0; tc->pages[i] && j < TB_PAGE_L2; j++)
+            free(tc->pages[i][j].code_bits);
         free(tc->pages[i]);
+    }
     free(tc->pool);
     free(tc->arena);
     free(tc->irb);
@@ -82,9 +93,13 @@ void tb_flush_all(CpuState *env)
         return;
     memset(tc->hash, 0, sizeof(tc->hash));
     memset(tc->jmp_cache, 0, sizeof(tc->jmp_cache));
-    for (int i = 0; i < TB_PAGE_L1; i++)
-        if (tc->pages[i])
-            memset(tc->pages[i], 0, TB_PAGE_L2 * sizeof(TB *));
+    for (int i = 0; i < TB_PAGE_L1; i++) {
+        if (!tc->pages[i])
+            continue;
+        for (int j = 0; j < TB_PAGE_L2; j++)
+            free(tc->pages[i][j].code_bits);
+        memset(tc->pages[i], 0, TB_PAGE_L2 * sizeof(PageDesc));
+    }
     tc->npool = 0;
     tc->arena_used = 0;
     tc->hot.cur_tb = NULL;
@@ -111,14 +126,14 @@ static uint32_t tb_hash(uint32_t phys_pc, uint32_t pc, uint32_t cs_base, uint32_
     return (h ^ (h >> 16)) & (TB_HASH_SIZE - 1);
 }
 
-static TB **tb_page_head(TbCache *tc, uint32_t pa, bool create)
+static PageDesc *tb_page_desc(TbCache *tc, uint32_t pa, bool create)
 {
     uint32_t pn = pa >> TARGET_PAGE_BITS;
-    TB **l2 = tc->pages[pn / TB_PAGE_L2];
+    PageDesc *l2 = tc->pages[pn / TB_PAGE_L2];
     if (!l2) {
         if (!create)
             return NULL;
-        l2 = tc->pages[pn / TB_PAGE_L2] = calloc(TB_PAGE_L2, sizeof(TB *));
+        l2 = tc->pages[pn / TB_PAGE_L2] = calloc(TB_PAGE_L2, sizeof(PageDesc));
         if (!l2) {
             fprintf(stderr, "pcjit: out of memory (TB page table)\n");
             exit(1);
@@ -131,21 +146,37 @@ static TB **tb_page_head(TbCache *tc, uint32_t pa, bool create)
 #define UNTAG_TB(p) ((TB *)((uintptr_t)(p) & ~(uintptr_t)1))
 #define TAG_SLOT(p) ((int)((uintptr_t)(p) & 1))
 
+static bool tb_range_on_page(const TB *tb, uint32_t page, uint32_t *lo, uint32_t *hi);
+
+static void code_bits_set(uint8_t *bits, const TB *tb, uint32_t page)
+{
+    uint32_t lo, hi;
+    if (tb_range_on_page(tb, page, &lo, &hi))
+        for (uint32_t b = lo - page; b < hi - page; b++)
+            bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+}
+
 static void tb_page_add(CpuState *env, TB *tb, int n, uint32_t pa)
 {
-    TB **head = tb_page_head(env->tbs, pa, true);
-    bool first = *head == NULL;
-    tb->page_next[n] = *head;
-    *head = TAG_TB(tb, n);
+    PageDesc *pd = tb_page_desc(env->tbs, pa, true);
+    bool first = pd->head == NULL;
+    tb->page_next[n] = pd->head;
+    pd->head = TAG_TB(tb, n);
+    if (pd->code_bits)
+        code_bits_set(pd->code_bits, tb, pa & TARGET_PAGE_MASK);
     if (first)
         tlb_protect_code_page(env, pa);
 }
 
 static void tb_page_remove(TbCache *tc, TB *tb, int n, uint32_t pa)
 {
-    TB **pp = tb_page_head(tc, pa, false);
-    if (!pp)
+    PageDesc *pd = tb_page_desc(tc, pa, false);
+    if (!pd)
         return;
+    free(pd->code_bits);    /* bits of the others are still right, but clearing ours would need overlap info */
+    pd->code_bits = NULL;
+    pd->writes = 0;
+    TB **pp = &pd->head;
     while (*pp) {
         TB *cur = UNTAG_TB(*pp);
         int slot = TAG_SLOT(*pp);
@@ -161,8 +192,8 @@ bool tb_page_has_code(CpuState *env, uint32_t pa)
 {
     if (!env->tbs)
         return false;
-    TB **head = tb_page_head(env->tbs, pa, false);
-    return head && *head;
+    PageDesc *pd = tb_page_desc(env->tbs, pa, false);
+    return pd && pd->head;
 }
 
 /* ---- chaining bookkeeping ---- */
@@ -257,12 +288,12 @@ bool tb_invalidate_phys(CpuState *env, uint32_t pa, uint32_t len)
         return false;
     uint64_t end64 = (uint64_t)pa + len;
     for (uint64_t page = pa & TARGET_PAGE_MASK; page < end64; page += TARGET_PAGE_SIZE) {
-        TB **head = tb_page_head(tc, (uint32_t)page, false);
-        if (!head)
+        PageDesc *pd = tb_page_desc(tc, (uint32_t)page, false);
+        if (!pd)
             continue;
         uint32_t lo = page < pa ? pa : (uint32_t)page;
         uint64_t hi = end64 > page + TARGET_PAGE_SIZE ? page + TARGET_PAGE_SIZE : end64;
-        TB *p = *head;
+        TB *p = pd->head;
         while (p) {
             TB *tb = UNTAG_TB(p);
             p = tb->page_next[TAG_SLOT(p)];   /* read before tb leaves the list */
@@ -319,10 +350,32 @@ static _Noreturn void tb_restart_insn_alone(CpuState *env)
     longjmp(env->jmp_env, 1);
 }
 
+/* Can a store to [pa, pa+len) (within one page) touch translated code? A page that keeps taking stores gets a
+ * bitmap of its code bytes, so data next to code costs one bit test instead of a walk over the page's TBs. */
+static bool tb_store_touches_code(TbCache *tc, uint32_t pa, uint32_t len)
+{
+    PageDesc *pd = tb_page_desc(tc, pa, false);
+    uint32_t off = pa & ~TARGET_PAGE_MASK;
+    if (!pd || !pd->head)
+        return false;
+    if (off + len > TARGET_PAGE_SIZE)
+        return true;
+    if (!pd->code_bits && ++pd->writes >= CODE_BITMAP_WRITES && (pd->code_bits = calloc(1, TARGET_PAGE_SIZE / 8))) {
+        for (TB *p = pd->head; p; p = UNTAG_TB(p)->page_next[TAG_SLOT(p)])
+            code_bits_set(pd->code_bits, UNTAG_TB(p), pa & TARGET_PAGE_MASK);
+    }
+    if (!pd->code_bits)
+        return true;
+    for (uint32_t b = off; b < off + len; b++)
+        if (pd->code_bits[b >> 3] & (1u << (b & 7)))
+            return true;
+    return false;
+}
+
 void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len)
 {
     TbCache *tc = env->tbs;
-    if (!tc)
+    if (!tc || !tb_store_touches_code(tc, pa, len))
         return;
     TB *cur = tc->hot.cur_tb;
     bool restart = cur && tb_store_hits_rest(env, cur, pa, len);
