@@ -29,7 +29,7 @@ static const int8_t x64_alloc_regs[] = { X64_RBP, X64_R12, X64_R13, X64_R14, X64
 enum { X64_CLOBBERED_SLOTS = 0x1e0 };   /* slots 5..8: R8-R11 are caller-saved */
 
 enum { STUB_SEG, STUB_LD, STUB_ST };
-enum { STUB_MAX_JUMPS = 6, MAX_STUBS = 2 * TB_MAX_OPS };
+enum { STUB_MAX_JUMPS = 8, MAX_STUBS = 2 * TB_MAX_OPS };
 typedef struct X64Stub {
     uint8_t kind, njumps;
     uint16_t opidx;
@@ -46,6 +46,7 @@ typedef struct X64Ctx {
     CodeBuf *cb;
     const TB *tb;
     const uint8_t *epilogue;
+    uint32_t epoch;
     RegAlloc ra;
     int nstubs, nfix;
     X64Stub stubs[MAX_STUBS];
@@ -320,6 +321,7 @@ static X64Stub *x64_new_stub(X64Ctx *c, int kind, const IrOp *op, int idx)
 static void x64_stub_jcc(X64Ctx *c, X64Stub *s, X64Cond cc)
 {
     uint8_t *f = x64_jcc_rel32(c->cb, cc, NULL);
+    assert(s->njumps < STUB_MAX_JUMPS);
     if (f && s->njumps < STUB_MAX_JUMPS)
         s->jumps[s->njumps++] = f;
 }
@@ -472,13 +474,58 @@ static void x64_lower_brcond(X64Ctx *c, const IrOp *op, bool imm)
     x64_jump_label(c, x64_jcc_rel32(c->cb, cc, NULL), op->aux);
 }
 
-static void x64_lower_exit(X64Ctx *c, const IrOp *op)
+static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
 {
     ra_flush(&c->ra);
-    x64_mov_mi(c->cb, ENV_MEM(exit_reason), op->op == IR_GOTO_TB ? EXIT_NORMAL : op->imm);
-    if (op->op == IR_GOTO_TB)
-        x64_mov_mi(c->cb, ENV_MEM(exit_slot), op->imm & 1);
+    x64_mov_mi(c->cb, ENV_MEM(exit_reason), op->imm);
     x64_jmp_rel32(c->cb, c->epilogue);
+    ra_discard(&c->ra);
+}
+
+/* GOTO_TB n: follow tb->jmp_dest[n] inside generated code when the exec loop would (no request, no pending data
+ * breakpoint trap, instruction budget left, destination valid and compiled in this epoch), doing the loop's
+ * bookkeeping (icount, -stats, the current TB); otherwise return to the loop through slot n. */
+static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
+{
+    CodeBuf *cb = c->cb;
+    unsigned n = op->imm & 1;
+    X64Stub exit = { .njumps = 0 };
+    ra_flush(&c->ra);
+    x64_mov_mi(cb, ENV_MEM(exit_reason), EXIT_NORMAL);
+    x64_mov_rm64(cb, X64_RAX, ENV_MEM(icount));
+    x64_add_ri64(cb, X64_RAX, c->tb->ninsns);
+    x64_cmp_rm64(cb, X64_RAX, ENV_MEM(chain_icount_limit));
+    x64_stub_jcc(c, &exit, X64_CC_AE);
+    x64_cmp_mi(cb, ENV_MEM(exit_request), 0);
+    x64_stub_jcc(c, &exit, X64_CC_NE);
+    x64_cmp_mi(cb, ENV_MEM(dr6_pending), 0);
+    x64_stub_jcc(c, &exit, X64_CC_NE);
+    x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&c->tb->jmp_dest[n]);
+    x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RCX, 0));
+    x64_test_rr64(cb, X64_RCX, X64_RCX);
+    x64_stub_jcc(c, &exit, X64_CC_E);
+    x64_cmp_mi8(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, invalid)), 0);
+    x64_stub_jcc(c, &exit, X64_CC_NE);
+    x64_mov_rm64(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, host_code)));
+    x64_test_rr64(cb, X64_RDX, X64_RDX);
+    x64_stub_jcc(c, &exit, X64_CC_E);
+    _Static_assert(sizeof(JitHeader) == 16, "header layout below");
+    x64_cmp_rm64(cb, X64_RCX, x64_mem(X64_RDX, -16));                 /* header.owner == dest */
+    x64_stub_jcc(c, &exit, X64_CC_NE);
+    x64_cmp_mi(cb, x64_mem(X64_RDX, -8), c->epoch);                   /* header.epoch == this epoch */
+    x64_stub_jcc(c, &exit, X64_CC_NE);
+    /* the exec loop's bookkeeping for a completed block, then the jump */
+    x64_mov_mr64(cb, ENV_MEM(icount), X64_RAX);
+    x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)&exec_stats);
+    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, insns)), c->tb->ninsns);
+    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, tb_chained)), 1);
+    x64_mov_rm64(cb, X64_RSI, ENV_MEM(tbs));
+    x64_mov_mr64(cb, x64_mem(X64_RSI, (int32_t)offsetof(TbCacheHot, cur_tb)), X64_RCX);
+    x64_jmp_r(cb, X64_RDX);
+    for (int i = 0; i < exit.njumps; i++)
+        x64_patch_rel32(exit.jumps[i], cb->p);
+    x64_mov_mi(cb, ENV_MEM(exit_slot), n);
+    x64_jmp_rel32(cb, c->epilogue);
     ra_discard(&c->ra);
 }
 
@@ -536,8 +583,8 @@ static void x64_lower_op(X64Ctx *c, const IrOp *op, int i)
     case IR_BR:      ra_flush(&c->ra); x64_jump_label(c, x64_jmp_rel32(cb, NULL), op->aux); ra_discard(&c->ra); break;
     case IR_BRCOND:  x64_lower_brcond(c, op, false); break;
     case IR_BRCOND_I:x64_lower_brcond(c, op, true); break;
-    case IR_GOTO_TB: x64_lower_exit(c, op); break;
-    case IR_EXIT_TB: x64_lower_exit(c, op); break;
+    case IR_GOTO_TB: x64_lower_goto_tb(c, op); break;
+    case IR_EXIT_TB: x64_lower_exit_tb(c, op); break;
     default:         assert(!"IR op without a lowering"); cb->full = true; break;
     }
 }
@@ -559,7 +606,7 @@ static void x64_emit_prologue(CodeBuf *cb, JitEnterFn *enter, const uint8_t **ep
     x64_ret(cb);
 }
 
-static void *x64_compile_tb(CodeBuf *cb, const TB *tb, const uint8_t *epilogue)
+static void *x64_compile_tb(CodeBuf *cb, const TB *tb, const uint8_t *epilogue, uint32_t epoch)
 {
     X64Ctx *c = &x64_ctx;
     static bool ready;
@@ -571,6 +618,7 @@ static void *x64_compile_tb(CodeBuf *cb, const TB *tb, const uint8_t *epilogue)
     c->cb = cb;
     c->tb = tb;
     c->epilogue = epilogue;
+    c->epoch = epoch;
     c->nstubs = c->nfix = 0;
     uint8_t *entry = cb->p;
     for (int i = 0; i < tb->nops; i++)

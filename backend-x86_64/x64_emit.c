@@ -141,6 +141,16 @@ void x64_cmp_mi(CodeBuf *cb, X64Mem m, uint32_t imm)
     else
         cb_u32(cb, imm);
 }
+void x64_cmp_rm64(CodeBuf *cb, int a, X64Mem m) { x64_rm(cb, W, 0x3b, a, m); }
+void x64_add_mi64(CodeBuf *cb, X64Mem m, uint32_t imm)
+{
+    x64_rm(cb, W, fits8(imm) ? 0x83 : 0x81, 0, m);
+    if (fits8(imm))
+        cb_byte(cb, (uint8_t)imm);
+    else
+        cb_u32(cb, imm);
+}
+void x64_test_rr64(CodeBuf *cb, int a, int b) { x64_rr(cb, W, 0x85, b, a); }
 void x64_cmp_mi8(CodeBuf *cb, X64Mem m, uint8_t imm) { x64_rm(cb, 0, 0x80, 7, m); cb_byte(cb, imm); }
 void x64_imul_rr(CodeBuf *cb, int d, int s) { x64_rr(cb, 0, 0x0faf, d, s); }
 void x64_mul_r(CodeBuf *cb, int s) { x64_rr(cb, 0, 0xf7, 4, s); }

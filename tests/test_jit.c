@@ -579,31 +579,89 @@ START_TEST(test_bench_loop)
     const char *s = getenv("PCJIT_BENCH_ITERS");
     uint32_t iters = s ? (uint32_t)strtoul(s, NULL, 0) : 5000000u;
     Fix *f = fix_new(false);
+    TbCacheHot hot = { 0 };
     bench_build(f->b);
     ir_optimize(f->b);
-    double mips[2];
-    for (int e = 0; e < 2; e++) {
-        CpuState *env = f->env[e];
-        TB *tb0 = &f->tb[e];
+    double mips[3];
+    /* engine 0: interpreter, 1: JIT returning after every block, 2: JIT following the chain in generated code */
+    for (int e = 0; e < 3; e++) {
+        CpuState *env = f->env[e ? 1 : 0];
+        TB *tb0 = &f->tb[e ? 1 : 0];
+        memset(env->t, 0, sizeof(uint32_t) * IR_NUM_GLOBALS);
         tb0->ops = f->b->ops;
         tb0->nops = (uint16_t)f->b->nops;
+        tb0->ninsns = 6;
         tb0->jmp_dest[0] = tb0;
         env->t[G_ECX] = iters;
         env->t[G_CC_OP] = CC_OP_EFLAGS;
+        env->icount = 0;
+        env->tbs = e == 2 ? (struct TbCache *)&hot : NULL;
+        env->chain_icount_limit = e == 2 ? ~0ull : 0;
         double c0 = cpu_seconds();
         uint64_t runs = 0;
         for (TB *tb = tb0; tb; runs++)
             tb = e ? jit_run_tb(env, tb) : interp_run_tb(env, tb);
         double c1 = cpu_seconds();
+        if (e == 1 && getenv("PCJIT_BENCH_LIST"))
+            jit_disas_tb(stdout, tb0);
+        if (e == 2) {
+            ck_assert_uint_eq(runs, 1);
+            ck_assert_ptr_eq(hot.cur_tb, tb0);
+            runs = env->icount / 6 + 1;   /* generated code counted every chained block but the last */
+        }
+        env->tbs = NULL;
         mips[e] = (double)runs * 6 / (c1 - c0) / 1e6;
         ck_assert_uint_eq(runs, iters);
         ck_assert_uint_eq(env->t[G_EAX], (uint32_t)((uint64_t)iters * (iters + 1) / 2));
         ck_assert_uint_eq(env->t[G_EDI], iters * 4);
         ck_assert_uint_eq(env->t[G_EIP], 0x100b);
     }
-    printf("bench: integer loop block (return to the caller after every block): interp %.1f MIPS, jit %.1f MIPS "
-           "per CPU second (x%.2f)\n", mips[0], mips[1], mips[1] / mips[0]);
+    printf("bench: integer loop block, guest MIPS per CPU second: interp %.1f, jit (back to the caller after each "
+           "block) %.1f, jit (chained in generated code) %.1f (x%.1f the interpreter)\n", mips[0], mips[1], mips[2],
+           mips[2] / mips[0]);
     fix_free(f);
+}
+END_TEST
+
+/* Chaining inside generated code: A -> B -> A ... with the exec loop's bookkeeping, the budget, requests. */
+START_TEST(test_chaining)
+{
+    for (int k = 0; k < 4; k++) {
+        Fix *f = fix_new(false);
+        IrBlock *b = f->b;
+        TbCacheHot hot = { 0 };
+        CpuState *env = f->env[1];
+        /* ecx counts down; each run adds 1 to eax; slot 0 loops while ecx != 0, slot 1 leaves */
+        int l = ir_new_label(b);
+        ir_mov(b, G_EAX, ir_op2i(b, IR_ADD_I, G_EAX, 1));
+        ir_mov(b, G_ECX, ir_op2i(b, IR_SUB_I, G_ECX, 1));
+        ir_brcondi(b, IRC_EQ, G_ECX, 0, l);
+        ir_emit(b, IR_GOTO_TB)->imm = 0;
+        ir_set_label(b, l);
+        ir_emit(b, IR_GOTO_TB)->imm = 1;
+        TB *t = &f->tb[1], other = { 0 };
+        t->ops = b->ops;
+        t->nops = (uint16_t)b->nops;
+        t->ninsns = 3;
+        t->jmp_dest[0] = t;
+        t->jmp_dest[1] = k == 3 ? &other : NULL;
+        env->tbs = (struct TbCache *)&hot;
+        env->t[G_ECX] = 100;
+        env->icount = 1000;
+        env->chain_icount_limit = k == 1 ? 1000 + 3 * 10 : ~0ull;   /* k = 1: budget for 10 chained blocks */
+        env->exit_request = k == 2;                                 /* k = 2: a request stops at the first exit */
+        uint64_t insns0 = exec_stats.insns;
+        TB *next = jit_run_tb(env, t);
+        uint32_t runs = k == 1 ? 10 : k == 2 ? 1 : 100;
+        ck_assert_uint_eq(env->t[G_EAX], runs);
+        ck_assert_uint_eq(env->icount, 1000 + 3 * (runs - 1));
+        ck_assert_uint_eq(exec_stats.insns - insns0, 3 * (runs - 1));
+        ck_assert_ptr_eq(hot.cur_tb, t);
+        ck_assert_int_eq(env->exit_slot, runs == 100 ? 1 : 0);
+        ck_assert_ptr_eq(next, k == 3 ? &other : runs == 100 ? NULL : t);
+        env->tbs = NULL;
+        fix_free(f);
+    }
 }
 END_TEST
 
@@ -627,6 +685,7 @@ int main(void)
     tcase_add_test(tc, test_ccflags);
     tcase_add_test(tc, test_ldenv_stenv);
     tcase_add_test(tc, test_buffer_reset);
+    tcase_add_test(tc, test_chaining);
     tcase_add_test(tc, test_bench_loop);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -136,6 +136,12 @@ START_TEST(test_alu)
     T(x64_cmp_mi(cb, M(X64_RBX, 0x10), 0), "cmp dword ptr [rbx + 0x10], 0");
     T(x64_cmp_mi(cb, M(X64_R12, 0), 0x12345), "cmp dword ptr [r12], 0x12345");
     T(x64_cmp_mi8(cb, M(X64_RAX, 0x40), 0), "cmp byte ptr [rax + 0x40], 0");
+    T(x64_cmp_rm64(cb, X64_RCX, M(X64_RDX, -16)), "cmp rcx, qword ptr [rdx - 0x10]");
+    T(x64_cmp_rm64(cb, X64_R9, M(X64_R12, 0)), "cmp r9, qword ptr [r12]");
+    T(x64_add_mi64(cb, M(X64_RSI, 8), 1), "add qword ptr [rsi + 8], 1");
+    T(x64_add_mi64(cb, M(X64_R13, 0), 0x1000), "add qword ptr [r13], 0x1000");
+    T(x64_test_rr64(cb, X64_RCX, X64_RCX), "test rcx, rcx");
+    T(x64_test_rr64(cb, X64_R8, X64_RAX), "test r8, rax");
     T(x64_cmp_mi8(cb, M(X64_R13, 0), 0xff), "cmp byte ptr [r13], 0xff");
     T(x64_imul_rr(cb, X64_RAX, X64_RCX), "imul eax, ecx");
     T(x64_imul_rr(cb, X64_R8, X64_RBP), "imul r8d, ebp");

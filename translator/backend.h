@@ -36,6 +36,8 @@ static inline void cb_u32(CodeBuf *cb, uint32_t v)
 /* Entry trampoline: `enter(env, code)` saves the host's callee-saved registers, loads the env register and jumps
  * to code; generated code leaves through the epilogue (restores and returns to C). */
 typedef void (*JitEnterFn)(CpuState *env, const void *code);
+/* In front of every compiled block: which TB it belongs to and the buffer epoch it was compiled in. */
+typedef struct JitHeader { const TB *owner; uint32_t epoch; uint32_t size; /* bytes of host code */ } JitHeader;
 
 /* One host backend. Every backend is compiled on every host (so its encoders are tested everywhere); jit.c runs
  * the one matching the host. */
@@ -43,8 +45,10 @@ typedef struct Backend {
     const char *name;
     /* Emit the trampoline and the epilogue at cb->p (once per buffer reset, at its start). */
     void (*emit_prologue)(CodeBuf *cb, JitEnterFn *enter, const uint8_t **epilogue);
-    /* Lower tb's IR to host code at cb->p. Returns the entry point, or NULL when the buffer ran out (cb->full). */
-    void *(*compile_tb)(CodeBuf *cb, const TB *tb, const uint8_t *epilogue);
+    /* Lower tb's IR to host code at cb->p. Returns the entry point, or NULL when the buffer ran out (cb->full).
+     * The caller has placed a JitHeader {tb, epoch} right before cb->p; generated code follows a chained GOTO_TB to
+     * tb->jmp_dest[n] only if that TB is valid and its header names it and this epoch (see jit.c). */
+    void *(*compile_tb)(CodeBuf *cb, const TB *tb, const uint8_t *epilogue, uint32_t epoch);
     /* Make the chained jump emitted at `at` go to target (XXX: not used yet, GOTO_TB returns to the loop). */
     void (*patch_jump)(uint8_t *at, const uint8_t *target);
     /* Make freshly written code visible to instruction fetch (a no-op on x86, needed on aarch64). */
@@ -60,5 +64,7 @@ bool jit_available(void);
  * number of buffer resets so far (the first setup counts as one). */
 void jit_set_buffer_limit(size_t bytes);
 uint64_t jit_buffer_resets(void);
+/* Listing of tb's host code (Capstone, x86-64), or a note when it has none. For -d out_asm and tests. */
+void jit_disas_tb(FILE *f, const TB *tb);
 
 #endif

@@ -132,6 +132,8 @@ typedef struct CpuState {
 
     uint64_t tsc_offset;        /* TSC = icount + tsc_offset (deterministic) */
     uint64_t icount;            /* guest instructions retired */
+    uint64_t chain_icount_limit; /* JIT: generated code follows a chained GOTO_TB only while icount stays below
+                                 * this (the exec loop sets it: start + max_insns, ~0 when unlimited, 0 = never) */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t efer;              /* only NXE is meaningful (PAE NX) */
     uint64_t pdpte[4];          /* PAE: PDPTEs loaded at MOV CR3 */

@@ -104,6 +104,9 @@ typedef struct TbCacheHot {
 } TbCacheHot;
 static inline void tb_set_current(CpuState *env, TB *tb) { ((TbCacheHot *)env->tbs)->cur_tb = tb; }
 static inline uint64_t tb_flush_count(CpuState *env) { return env->tbs ? ((TbCacheHot *)env->tbs)->flush_count : 0; }
+/* The TB being executed; a JIT that follows chains inside generated code updates it, so after run_tb returns it is
+ * the TB that actually exited (exit_slot is that TB's), and after a fault the TB to restore the state from. */
+static inline TB *tb_current(CpuState *env) { return ((TbCacheHot *)env->tbs)->cur_tb; }
 /* After a fault inside tb at IR op index op_index: set EIP and cc_op as at the start of the faulting insn. */
 void tb_restore_state(CpuState *env, const TB *tb, uint32_t op_index);
 /* Run one TB in the interpreter; returns the exit: next TB to run if chained, else NULL (EIP in env). */

@@ -6,14 +6,22 @@
  *    so stale host_code pointers — in this cache or in another CpuState's — are recompiled, never run;
  *  - generated code leaves only through the epilogue (or by longjmp out of a C helper, which the exec loop
  *    catches exactly as for the interpreter: env->cur_op is stored before every op that can fault);
- *  - after a GOTO_TB exit the successor is returned only if tb->jmp_dest[slot] is set and not invalidated (the
- *    same rule as interp_goto_tb), so chaining decisions stay in the exec loop.
- * Left out: direct chaining by patched jumps (XXX), a W^X double mapping (the buffer is RWX), -d out_asm listings.
+ *  - GOTO_TB follows tb->jmp_dest[slot] inside generated code (no return to C) only under the exec loop's own
+ *    conditions, doing its bookkeeping (icount, exec_stats, the current TB in TbCacheHot), and only while
+ *    env->icount < env->chain_icount_limit; after returning, the TB that exited is tb_current(env), and its
+ *    successor is returned only if its jmp_dest[slot] is set and not invalidated (as interp_goto_tb), so the
+ *    decisions which jumps to link stay in the exec loop (tb_add_jump).
+ * Left out: patched direct jumps (chains are followed through tb->jmp_dest: a few loads, always current after
+ * invalidation or a flush), a W^X double mapping (the buffer is RWX), -d out_asm listings.
  * On hosts without a backend jit_available() is false and jit_run_tb falls back to the interpreter. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#define X86_OP_INVALID CS_X86_OP_INVALID_   /* Capstone and frontend/x86_insn.h both define it */
+#include <capstone/capstone.h>
+#undef X86_OP_INVALID
 #include "backend.h"
 
 #if defined(__x86_64__)
@@ -26,15 +34,13 @@
 
 enum { JIT_DEFAULT_SIZE = 64 << 20 };
 
-typedef struct JitHeader { const TB *owner; uint64_t epoch; } JitHeader;
-
 static struct {
     uint8_t *mem;
     size_t size, limit;     /* mapped size; usable size (tests shrink it to exercise the reset) */
     CodeBuf cb;
     JitEnterFn enter;
     const uint8_t *epilogue;
-    uint64_t epoch;
+    uint32_t epoch;
     uint64_t resets;
 } jit;
 
@@ -98,13 +104,13 @@ static void *jit_compile_at(TB *tb)
     JitHeader *h = (JitHeader *)cb->p;
     for (size_t i = 0; i < sizeof(JitHeader); i++)
         cb_byte(cb, 0);
-    void *code = cb->full ? NULL : JIT_BACKEND->compile_tb(cb, tb, jit.epilogue);
+    void *code = cb->full ? NULL : JIT_BACKEND->compile_tb(cb, tb, jit.epilogue, jit.epoch);
     if (!code) {
         cb->p = start;
         cb->full = false;
         return NULL;
     }
-    *h = (JitHeader){ tb, jit.epoch };
+    *h = (JitHeader){ tb, jit.epoch, (uint32_t)(cb->p - (uint8_t *)code) };
     JIT_BACKEND->flush_icache(start, (size_t)(cb->p - start));
     return code;
 }
@@ -135,10 +141,41 @@ TB *jit_run_tb(CpuState *env, TB *tb)
     if (!jit_code_valid(tb))
         jit_compile(tb);
     env->exit_slot = -1;
-    jit.enter(env, tb->host_code);
+    if (env->tbs) {
+        tb_set_current(env, tb);
+        jit.enter(env, tb->host_code);
+        tb = tb_current(env);     /* generated code may have followed chains: the TB that exited */
+    } else {
+        /* no TB cache (unit tests): generated code cannot record the current TB, so it must not chain */
+        uint64_t limit = env->chain_icount_limit;
+        env->chain_icount_limit = 0;
+        jit.enter(env, tb->host_code);
+        env->chain_icount_limit = limit;
+    }
     if (env->exit_slot >= 0) {
         TB *next = tb->jmp_dest[env->exit_slot & 1];
         return next && !next->invalid ? next : NULL;
     }
     return NULL;
+}
+
+void jit_disas_tb(FILE *f, const TB *tb)
+{
+    csh cs;
+    cs_insn *insn;
+    if (!JIT_HAVE_BACKEND || !jit_code_valid(tb)) {
+        fprintf(f, "OUT: (no host code)\n");
+        return;
+    }
+    const JitHeader *h = (const JitHeader *)tb->host_code - 1;
+    const uint8_t *code = tb->host_code;
+    fprintf(f, "OUT: [size=%u]\n", h->size);
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+        return;
+    size_t n = cs_disasm(cs, code, h->size, (uint64_t)(uintptr_t)code, 0, &insn);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  0x%012" PRIx64 ":  %-8s %s\n", insn[i].address, insn[i].mnemonic, insn[i].op_str);
+    if (n)
+        cs_free(insn, n);
+    cs_close(&cs);
 }
