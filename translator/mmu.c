@@ -403,6 +403,8 @@ uint32_t mmu_translate(CpuState *env, uint32_t lin, int acc, int mmu_idx)
         }
     }
     tlb_fill(env, mmu_idx, lin, &w);
+    /* XXX: a PAE frame above 4 GiB has no 32-bit physical address; callers that access physical memory through
+     * the returned value (rather than mmu_ld/mmu_st, which read all ones there) see the truncated address. */
     return ((uint32_t)w.paddr & env->a20_mask) | (lin & ~TARGET_PAGE_MASK);
 }
 
