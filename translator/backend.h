@@ -66,5 +66,7 @@ void jit_set_buffer_limit(size_t bytes);
 uint64_t jit_buffer_resets(void);
 /* Listing of tb's host code (Capstone, x86-64), or a note when it has none. For -d out_asm and tests. */
 void jit_disas_tb(FILE *f, const TB *tb);
+/* -d out_asm: list every block as it is compiled to f when mask has LOG_OUT_ASM (exec.c passes its options). */
+void jit_set_log(FILE *f, unsigned mask);
 
 #endif

@@ -12,7 +12,7 @@
  *    successor is returned only if its jmp_dest[slot] is set and not invalidated (as interp_goto_tb), so the
  *    decisions which jumps to link stay in the exec loop (tb_add_jump).
  * Left out: patched direct jumps (chains are followed through tb->jmp_dest: a few loads, always current after
- * invalidation or a flush), a W^X double mapping (the buffer is RWX), -d out_asm listings.
+ * invalidation or a flush), a W^X double mapping (the buffer is RWX).
  * On hosts without a backend jit_available() is false and jit_run_tb falls back to the interpreter. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,7 +42,10 @@ static struct {
     const uint8_t *epilogue;
     uint32_t epoch;
     uint64_t resets;
+    FILE *log;              /* -d out_asm: listing of every block compiled, or NULL */
 } jit;
+
+void jit_set_log(FILE *f, unsigned mask) { jit.log = (mask & LOG_OUT_ASM) ? f : NULL; }
 
 bool jit_available(void) { return JIT_HAVE_BACKEND; }
 
@@ -131,6 +134,12 @@ static void jit_compile(TB *tb)
     tb->host_code = code;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     exec_stats.translate_seconds += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    if (jit.log) {
+        fprintf(jit.log, "OUT: %08x [%08x/%08x/%04x] %u guest insns, %u IR ops\n", tb->phys_pc, tb->cs_base, tb->pc,
+                tb->hflags, tb->ninsns, tb->nops);
+        jit_disas_tb(jit.log, tb);
+        fprintf(jit.log, "\n");
+    }
 }
 
 TB *jit_run_tb(CpuState *env, TB *tb)
@@ -169,7 +178,7 @@ void jit_disas_tb(FILE *f, const TB *tb)
     }
     const JitHeader *h = (const JitHeader *)tb->host_code - 1;
     const uint8_t *code = tb->host_code;
-    fprintf(f, "OUT: [size=%u]\n", h->size);
+    fprintf(f, "  host code: %u bytes at %p\n", h->size, (const void *)code);
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
         return;
     size_t n = cs_disasm(cs, code, h->size, (uint64_t)(uintptr_t)code, 0, &insn);
