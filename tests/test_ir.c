@@ -455,6 +455,57 @@ START_TEST(test_copy_propagation)
 }
 END_TEST
 
+/* ---- verifier ---- */
+static IrBlock *good_block(void)
+{
+    IrBlock *b = blk_new();
+    int l = ir_new_label(b);
+    int t = ir_ld(b, 4, SEG_DS | IRM_CHECK, G_ESI);
+    ir_brcondi(b, IRC_EQ, t, 0, l);
+    ir_mov(b, G_EAX, t);
+    ir_set_label(b, l);
+    ir_emit(b, IR_EXIT_TB);
+    return b;
+}
+
+START_TEST(test_verify)
+{
+    char err[160];
+    IrBlock *b = good_block();
+    ck_assert_msg(ir_verify(b, err, sizeof(err)), "%s", err);
+    ir_optimize(b);
+    ck_assert_msg(ir_verify(b, err, sizeof(err)), "%s", err);
+    free(b);
+
+    /* each broken variant is caught, with a message */
+    for (int k = 0; k < 9; k++) {
+        b = good_block();
+        IrOp *ld = &b->ops[0], *br = &b->ops[1], *mov = &b->ops[2], *exit = &b->ops[4];
+        switch (k) {
+        case 0: ld->sz = 3; break;                          /* memory size */
+        case 1: ld->aux = 6; break;                         /* segment */
+        case 2: br->sz = IRC_NB; break;                     /* condition */
+        case 3: br->aux = 5; break;                         /* label id */
+        case 4: b->ops[3].aux = 0, b->nlabels = 2, br->aux = 1; break;   /* branch to a missing label */
+        case 5: exit->op = IR_MOVI, exit->d = G_EBX; break; /* no terminator */
+        case 6: mov->a = (uint16_t)(b->ntemps + 3); break;  /* temp out of range */
+        case 7: mov->a = (uint16_t)ir_new_temp(b); break;   /* read before write */
+        case 8: exit->op = IR_GOTO_TB, exit->imm = 2; break;/* slot */
+        }
+        err[0] = 0;
+        ck_assert_msg(!ir_verify(b, err, sizeof(err)), "variant %d passed", k);
+        ck_assert_msg(err[0] != 0, "variant %d: no message", k);
+        free(b);
+    }
+    b = blk_new();                                          /* void helper with a result temp */
+    ir_call(b, HELPER_load_seg, G_EAX, G_EBX, IR_NONE);
+    b->ops[0].d = G_ECX;
+    ir_emit(b, IR_EXIT_TB);
+    ck_assert(!ir_verify(b, err, sizeof(err)));
+    free(b);
+}
+END_TEST
+
 /* ---- randomized: optimised and unoptimised blocks agree on every global ---- */
 static uint32_t rng_state = 12345;
 static uint32_t rnd(void)
@@ -472,14 +523,19 @@ static const int rand_ops[] = {
     IR_MULU2, IR_MULS2, IR_MOVI,
 };
 
-/* A random source: a global, a recent local, or a fresh constant (often 0, 1, ~0 to hit the identities). */
+/* Locals defined on only some paths (after a forward branch, before its label): never read (IR invariant). */
+static bool local_unsafe[IR_MAX_TEMPS];
+
+/* A random source: a global, an earlier local, or a fresh constant (often 0, 1, ~0 to hit the identities). */
 static int rand_src(IrBlock *b, int first_local)
 {
     uint32_t r = rnd() % 8;
     if (r < 3 || b->ntemps == first_local)
         return (int)(rnd() % 14);
-    if (r < 6)
-        return first_local + (int)(rnd() % (uint32_t)(b->ntemps - first_local));
+    if (r < 6) {
+        int t = first_local + (int)(rnd() % (uint32_t)(b->ntemps - first_local));
+        return local_unsafe[t] ? (int)(rnd() % 14) : t;
+    }
     static const uint32_t k[] = { 0, 1, 0xffffffffu, 31, 32, 0x80000000u, 7 };
     return ir_movi(b, rnd() % 2 ? k[rnd() % 7] : rnd());
 }
@@ -490,9 +546,7 @@ static void rand_op(IrBlock *b, int first_local)
 {
     int op = rand_ops[rnd() % (sizeof(rand_ops) / sizeof(rand_ops[0]))];
     int a = rand_src(b, first_local), bb = rand_src(b, first_local), c = rand_src(b, first_local);
-    int d = rnd() % 3 ? ir_new_temp(b) : (int)(rnd() % 14);
-    if (loop_carried >= 0 && rnd() % 4 == 0)
-        d = loop_carried;
+    int d = loop_carried >= 0 && rnd() % 4 == 0 ? loop_carried : rnd() % 3 ? ir_new_temp(b) : (int)(rnd() % 14);
     IrOp *o = ir_emit(b, op);
     static const uint32_t imms[] = { 0, 1, 31, 32, 0xffffffffu, 4, 0x80000000u };
     o->d = (uint16_t)d;
@@ -518,14 +572,18 @@ static void rand_op(IrBlock *b, int first_local)
 static IrBlock *rand_block(void)
 {
     IrBlock *b = blk_new();
-    int labels[4], nl = 0, n = 5 + (int)(rnd() % 40), loop_label = -1, cnt = -1, loop_nl = 0;
+    int labels[4], since[4], nl = 0, n = 5 + (int)(rnd() % 40), loop_label = -1, cnt = -1, loop_nl = 0;
+    memset(local_unsafe, 0, sizeof(local_unsafe));
+#define PLACE_LABEL() (--nl, ir_set_label(b, labels[nl]), \
+                       memset(local_unsafe + since[nl], 1, (size_t)(b->ntemps - since[nl])))
     for (int i = 0; i < n; i++) {
         uint32_t r = rnd() % 16;
         if (r == 0 && nl < 4) {                  /* forward conditional branch to a label placed later */
             labels[nl] = ir_new_label(b);
+            since[nl] = b->ntemps;
             ir_brcondi(b, (IrCond)(rnd() % IRC_NB), (int)(rnd() % 14), rnd() % 4, labels[nl++]);
         } else if (r == 1 && nl > loop_nl) {
-            ir_set_label(b, labels[--nl]);
+            PLACE_LABEL();
         } else if (r == 2 && loop_label < 0 && nl == 0 && i + 3 < n) {
             cnt = ir_movi(b, 1 + rnd() % 4);
             loop_carried = ir_movi(b, rnd());
@@ -543,14 +601,15 @@ static IrBlock *rand_block(void)
         }
     }
     while (nl > loop_nl)
-        ir_set_label(b, labels[--nl]);
+        PLACE_LABEL();
     if (loop_label >= 0) {
         ir_mov(b, cnt, ir_op2i(b, IR_SUB_I, cnt, 1));
         ir_brcondi(b, IRC_NE, cnt, 0, loop_label);
         loop_carried = -1;
     }
     while (nl > 0)
-        ir_set_label(b, labels[--nl]);
+        PLACE_LABEL();
+#undef PLACE_LABEL
     emit_exit(b);
     return b;
 }
@@ -559,8 +618,12 @@ START_TEST(test_random_blocks_equivalent)
 {
     CpuState *e1 = calloc(1, sizeof(CpuState)), *e2 = calloc(1, sizeof(CpuState));
     IrBlock *opt = calloc(1, sizeof(IrBlock));
+    /* PCJIT_IR_RANDOM_ITERS / PCJIT_IR_RANDOM_SEED: a longer or different run when hunting a bug */
+    int iters = getenv("PCJIT_IR_RANDOM_ITERS") ? atoi(getenv("PCJIT_IR_RANDOM_ITERS")) : 3000;
+    if (getenv("PCJIT_IR_RANDOM_SEED"))
+        rng_state = (uint32_t)strtoul(getenv("PCJIT_IR_RANDOM_SEED"), NULL, 0) | 1;
     interp_init();
-    for (int iter = 0; iter < 3000; iter++) {
+    for (int iter = 0; iter < iters; iter++) {
         IrBlock *b = rand_block();
         uint32_t init[IR_NUM_GLOBALS];
         for (int g = 0; g < IR_NUM_GLOBALS; g++)
@@ -570,8 +633,16 @@ START_TEST(test_random_blocks_equivalent)
         memset(e2->t, 0x5a, sizeof(e2->t));
         memcpy(e1->t, init, sizeof(init));
         memcpy(e2->t, init, sizeof(init));
+        char err[160];
+        ck_assert_msg(ir_verify(b, err, sizeof(err)), "iter %d: generated block invalid: %s", iter, err);
         memcpy(opt, b, sizeof(IrBlock));
         ir_optimize(opt);
+        if (!ir_verify(opt, err, sizeof(err))) {
+            static char l1[65536], l2[65536];
+            ir_print(b, l1, sizeof(l1));
+            ir_print(opt, l2, sizeof(l2));
+            ck_abort_msg("iter %d: optimised block invalid: %s\n--- before\n%s--- after\n%s", iter, err, l1, l2);
+        }
         TB tb1 = { .ops = b->ops, .nops = (uint16_t)b->nops }, tb2 = { .ops = opt->ops, .nops = (uint16_t)opt->nops };
         interp_run_tb(e1, &tb1);
         interp_run_tb(e2, &tb2);
@@ -688,6 +759,7 @@ static Suite *ir_suite(void)
     tcase_add_test(tc, test_insn_map_after_deletion);
     tcase_add_test(tc, test_coalesce);
     tcase_add_test(tc, test_copy_propagation);
+    tcase_add_test(tc, test_verify);
     tcase_add_test(tc, test_random_blocks_equivalent);
     suite_add_tcase(s, tc);
     tc = tcase_create("listing");

@@ -110,5 +110,8 @@ extern const HelperInfo helper_info[HELPER_COUNT];   /* helpers.c */
 void ir_optimize(IrBlock *b);
 /* Human-readable listing of the block into buf (for -d ir and tests). Returns chars written. */
 int ir_print(const IrBlock *b, char *buf, int bufsize);
+/* Check the block against the IR's rules (ranges of every field per opcode, temps written before read in program
+ * order, labels defined once, branch targets present, a terminator last). false with a message in err if not. */
+bool ir_verify(const IrBlock *b, char *err, int errsize);
 
 #endif

@@ -18,7 +18,9 @@
  * O(nops) plus O(ntemps/64) per label/exit for the live bitsets.
  * Between 2 and 3, copy coalescing: `t = add eax, ecx; eax = mov t` (t read nowhere else, same instruction)
  * becomes `eax = add eax, ecx`.
- * Left out: common-subexpression elimination, unreachable-code removal, folding CCFLAGS. */
+ * Between 1 and 2, unreachable ops (after an unconditional exit or branch, up to a label some reachable branch
+ * targets) are removed.
+ * Left out: common-subexpression elimination, folding CCFLAGS. */
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
@@ -414,6 +416,43 @@ static void pass_const(IrBlock *b, bool *dead, const bool *label_used)
     cs_free(&cs);
 }
 
+/* ---- pass 1b: unreachable code ----
+ * Ops after BR, EXIT_TB, GOTO_TB or RAISE are unreachable until a LABEL that a reachable branch targets. Repeated
+ * until nothing changes (a backward branch can make an earlier label reachable; each round adds a label).
+ * It runs before liveness: an unreachable reader would otherwise keep reading a temp whose definition was
+ * removed as dead. */
+static bool unreachable_round(const IrBlock *b, const bool *dead, bool *label_reached, bool *mark)
+{
+    bool reach = true, changed = false;
+    for (int i = 0; i < b->nops; i++) {
+        const IrOp *o = &b->ops[i];
+        if (o->op == IR_LABEL && (o->aux >= b->nlabels || label_reached[o->aux]))
+            reach = true;
+        mark[i] = !reach;
+        if (!reach || dead[i])
+            continue;
+        if (is_branch(o->op) && o->aux < b->nlabels && !label_reached[o->aux])
+            label_reached[o->aux] = changed = true;
+        if (o->op == IR_BR || o->op == IR_EXIT_TB || o->op == IR_GOTO_TB || o->op == IR_RAISE)
+            reach = false;
+    }
+    return changed;
+}
+
+static void pass_unreachable(IrBlock *b, bool *dead)
+{
+    bool *label_reached = calloc((size_t)b->nlabels + 1, sizeof(bool));
+    bool *mark = calloc((size_t)b->nops, sizeof(bool));
+    if (label_reached && mark) {
+        while (unreachable_round(b, dead, label_reached, mark))
+            ;
+        for (int i = 0; i < b->nops; i++)
+            dead[i] = dead[i] || mark[i];
+    }
+    free(label_reached);
+    free(mark);
+}
+
 /* ---- pass 2: liveness and dead-code elimination ---- */
 typedef uint64_t Word;
 enum { WBITS = 64 };
@@ -640,6 +679,7 @@ void ir_optimize(IrBlock *b)
         if (is_branch(b->ops[i].op) && b->ops[i].aux < b->nlabels)
             label_used[b->ops[i].aux] = true;
     pass_const(b, dead, label_used);
+    pass_unreachable(b, dead);
     pass_dce(b, dead);
     pass_coalesce(b, dead);
     pass_compact(b, dead);
