@@ -108,12 +108,13 @@ static uint16_t gen_cw(bool unmask_ou)
 }
 
 typedef enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_SCALE, OP_COM, OP_UCOM, OP_SQRT, OP_RNDINT, OP_ST32, OP_ST64,
-               OP_IST16, OP_IST32, OP_IST64, OP_BST, OP_LD32, OP_LD64, OP_BLD, OP_COUNT } Op;
+               OP_IST16, OP_IST32, OP_IST64, OP_BST, OP_XTRACT, OP_PREM, OP_PREM1, OP_CONST, OP_LD32, OP_LD64, OP_BLD,
+               OP_COUNT } Op;
 static const char *op_names[OP_COUNT] = { "add", "sub", "mul", "div", "scale", "fcom", "fucom", "sqrt", "rndint",
-                                          "fst32", "fst64", "fist16", "fist32", "fist64", "fbstp", "fld32", "fld64",
-                                          "fbld" };
+                                          "fst32", "fst64", "fist16", "fist32", "fist64", "fbstp", "fxtract",
+                                          "fprem", "fprem1", "fldconst", "fld32", "fld64", "fbld" };
 
-typedef struct Result { uint8_t out[10]; uint16_t sw; } Result;
+typedef struct Result { uint8_t out[10], out2[10]; uint16_t sw; } Result;
 
 #if defined(__x86_64__)
 #define NAT2(insn)                                                                                               \
@@ -138,12 +139,41 @@ typedef struct Result { uint8_t out[10]; uint16_t sw; } Result;
                      : [a] "m"(*(const uint8_t(*)[10])ma), [cw] "m"(cw)                                          \
                      : "st")
 
+#define NAT0(insn)                                                                                               \
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\t" insn "\n\tfnstsw %[sw]\n\tfnclex\n\tfstpt %[o]"                  \
+                     : [o] "=m"(*(uint8_t(*)[10])r->out), [sw] "=m"(r->sw)                                       \
+                     : [cw] "m"(cw)                                                                              \
+                     : "st")
+
+static void native_const(int idx, uint16_t cw, Result *r)
+{
+    switch (idx) {
+    case 0: NAT0("fld1"); break;
+    case 1: NAT0("fldl2t"); break;
+    case 2: NAT0("fldl2e"); break;
+    case 3: NAT0("fldpi"); break;
+    case 4: NAT0("fldlg2"); break;
+    case 5: NAT0("fldln2"); break;
+    default: NAT0("fldz"); break;
+    }
+}
+
+static void native_xtract(const uint8_t ma[10], uint16_t cw, Result *r)
+{
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[a]\n\tfxtract\n\tfnstsw %[sw]\n\tfnclex\n\t"
+                     "fstpt %[o]\n\tfstpt %[o2]"
+                     : [o] "=m"(*(uint8_t(*)[10])r->out), [o2] "=m"(*(uint8_t(*)[10])r->out2), [sw] "=m"(r->sw)
+                     : [a] "m"(*(const uint8_t(*)[10])ma), [cw] "m"(cw)
+                     : "st", "st(1)");
+}
+
 static void run_native(Op op, Fx80 a, Fx80 b, const uint8_t raw[10], uint16_t cw, Result *r)
 {
     uint8_t ma[10], mb[10];
     fx_store80(ma, a);
     fx_store80(mb, b);
     memset(r->out, 0, 10);
+    memset(r->out2, 0, 10);
     if (op >= OP_LD32)
         memcpy(ma, raw, 10);
     switch (op) {
@@ -162,6 +192,10 @@ static void run_native(Op op, Fx80 a, Fx80 b, const uint8_t raw[10], uint16_t cw
     case OP_IST32: NATST("fistpl"); break;
     case OP_IST64: NATST("fistpll"); break;
     case OP_BST: NATST("fbstp"); break;
+    case OP_XTRACT: native_xtract(ma, cw, r); break;
+    case OP_PREM: NAT2("fprem"); break;
+    case OP_PREM1: NAT2("fprem1"); break;
+    case OP_CONST: native_const(raw[0] % 7, cw, r); break;
     case OP_LD32: NATLD("flds"); break;
     case OP_LD64: NATLD("fldl"); break;
     case OP_BLD: NATLD("fbld"); break;
@@ -187,8 +221,11 @@ static void run_soft(Op op, Fx80 a, Fx80 b, const uint8_t raw[10], uint16_t cw, 
 {
     static const uint16_t cc[4] = { 0, FX_C0, FX_C3, FX_C0 | FX_C2 | FX_C3 };
     FxCtx c = { cw, 0 };
-    bool ok;
+    bool ok, partial;
+    unsigned q;
+    Fx80 t;
     memset(r->out, 0, 10);
+    memset(r->out2, 0, 10);
     switch (op) {
     case OP_ADD: fx_store80(r->out, fx_add(&c, a, b)); break;
     case OP_SUB: fx_store80(r->out, fx_sub(&c, a, b)); break;
@@ -205,6 +242,14 @@ static void run_soft(Op op, Fx80 a, Fx80 b, const uint8_t raw[10], uint16_t cw, 
     case OP_IST32: put_le(r->out, (uint64_t)fx_to_int(&c, a, 32, &ok), 4); break;
     case OP_IST64: put_le(r->out, (uint64_t)fx_to_int(&c, a, 64, &ok), 8); break;
     case OP_BST: fx_to_bcd(&c, a, r->out); break;
+    case OP_XTRACT: fx_store80(r->out2, fx_xtract(&c, a, &t)); fx_store80(r->out, t); break;
+    case OP_PREM:
+    case OP_PREM1:
+        fx_store80(r->out, fx_prem(&c, a, b, op == OP_PREM1, &q, &partial));
+        c.sw = (uint16_t)((c.sw & ~FX_C1) | (q & 4 ? FX_C0 : 0) | (q & 2 ? FX_C3 : 0) | (q & 1 ? FX_C1 : 0) |
+                          (partial ? FX_C2 : 0));
+        break;
+    case OP_CONST: fx_store80(r->out, fx_const(&c, raw[0] % 7)); break;
     case OP_LD32: fx_store80(r->out, fx_from_f32(&c, (uint32_t)get_le(raw, 4))); break;
     case OP_LD64: fx_store80(r->out, fx_from_f64(&c, get_le(raw, 8))); break;
     case OP_BLD: fx_store80(r->out, fx_from_bcd(raw)); break;
@@ -238,14 +283,14 @@ static void gen_raw(Op op, uint8_t raw[10])
 
 static bool op_has_result80(Op op)
 {
-    return op <= OP_RNDINT || op >= OP_LD32;
+    return op <= OP_RNDINT || op >= OP_XTRACT;
 }
 
 static int run_op(Op op, int n)
 {
     int bad = 0;
     uint16_t mask = FX_EXC | FX_SF | FX_C1;
-    if (op == OP_COM || op == OP_UCOM)
+    if (op == OP_COM || op == OP_UCOM || op == OP_PREM || op == OP_PREM1)
         mask |= FX_C0 | FX_C2 | FX_C3;
     static const int out_len[OP_COUNT] = { [OP_ST32] = 4, [OP_ST64] = 8, [OP_IST16] = 2, [OP_IST32] = 4,
                                            [OP_IST64] = 8, [OP_BST] = 10 };
@@ -260,7 +305,8 @@ static int run_op(Op op, int n)
 #endif
         run_soft(op, a, b, raw, cw, &rs);
         int len = op_has_result80(op) ? 10 : out_len[op];
-        if (memcmp(rn.out, rs.out, (size_t)len) == 0 && ((rn.sw ^ rs.sw) & mask) == 0)
+        if (memcmp(rn.out, rs.out, (size_t)len) == 0 && memcmp(rn.out2, rs.out2, 10) == 0 &&
+            ((rn.sw ^ rs.sw) & mask) == 0)
             continue;
         if (bad++ < MAX_REPORT) {
             Fx80 on = fx_load80(rn.out), os = fx_load80(rs.out);

@@ -595,3 +595,108 @@ bool fx_to_bcd(FxCtx *c, Fx80 a, uint8_t bcd[10])
     bcd[9] = (uint8_t)(fx_sign(a) << 7);
     return true;
 }
+
+/* ---- FXTRACT, FPREM/FPREM1, constants ---- */
+
+Fx80 fx_xtract(FxCtx *c, Fx80 a, Fx80 *sig)
+{
+    c->sw &= ~FX_C1;
+    if (fx_is_unsupported(a)) {
+        *sig = fx_invalid(c);
+        return *sig;
+    }
+    if (fx_is_nan(a)) {
+        if (fx_is_snan(a))
+            c->sw |= FX_IE;
+        *sig = fx_quiet(a);
+        return *sig;
+    }
+    if (fx_is_zero(a)) {   /* SDM vol 2 FXTRACT: zero gives -infinity and #Z */
+        c->sw |= FX_ZE;
+        *sig = a;
+        return fx_inf(1);
+    }
+    if (fx_is_inf(a)) {
+        *sig = a;
+        return fx_inf(0);
+    }
+    if (fx_is_denormal(a))
+        c->sw |= FX_DE;
+    Unp u = fx_unpack(a);
+    *sig = fx_make(u.sign, FX_BIAS, u.m);
+    return fx_from_int(u.exp - FX_BIAS);
+}
+
+/* The remainder step of FPREM/FPREM1 on finite nonzero operands (SDM vol 2 FPREM/FPREM1 pseudo-code). */
+static Fx80 fx_prem_finite(FxCtx *c, Fx80 a, Fx80 b, bool round_nearest, unsigned *q, bool *partial)
+{
+    Unp ua = fx_unpack(a), ub = fx_unpack(b);
+    int32_t d = ua.exp - ub.exp, unit = ub.exp;
+    u128 N, D = ub.m;
+    *partial = false;
+    if (d < (round_nearest ? -1 : 0))   /* |a| < |b| (or half of it): a itself, normalized */
+        return fx_round80(c, ua.sign, ua.exp, (u128)ua.m << 64, 64);
+    if (d >= 64) {              /* partial: reduce the exponent difference by N = 32..63 */
+        int n = 32 + (int)((d - 64) % 32);
+        *partial = true;
+        unit += d - n;
+        N = (u128)ua.m << n;
+        round_nearest = false;
+    } else if (d == -1) {
+        N = ua.m;
+        D = (u128)ub.m << 1;
+        unit = ua.exp;
+    } else {
+        N = (u128)ua.m << d;
+    }
+    u128 Q = N / D, R = N % D;
+    int sign = ua.sign;
+    if (round_nearest && (2 * R > D || (2 * R == D && (Q & 1)))) {
+        Q++;
+        R = D - R;
+        sign ^= 1;
+    }
+    *q = *partial ? 0 : (unsigned)(Q & 7);   /* a partial remainder reports no quotient bits (host x87) */
+    if (R == 0)
+        return fx_zero(ua.sign);
+    return fx_round80(c, sign, unit + 2, R << 62, 64);
+}
+
+Fx80 fx_prem(FxCtx *c, Fx80 a, Fx80 b, bool round_nearest, unsigned *q, bool *partial)
+{
+    Fx80 res;
+    *q = 0;
+    *partial = false;
+    if (fx_check2(c, a, b, &res))
+        return res;
+    if (fx_is_inf(a) || fx_is_zero(b)) {
+        c->sw &= ~FX_DE;          /* invalid wins over a denormal operand (host x87) */
+        return fx_invalid(c);
+    }
+    if (fx_is_zero(a))
+        return a;
+    if (fx_is_inf(b))           /* a itself, normalized (a pseudo-denormal gets exponent 1) */
+        return fx_round80(c, fx_sign(a), fx_unpack(a).exp, (u128)fx_unpack(a).m << 64, 64);
+    return fx_prem_finite(c, a, b, round_nearest, q, partial);
+}
+
+Fx80 fx_const(const FxCtx *c, int idx)
+{
+    /* significand truncated to 64 bits, and the next bits of the exact value: tail 0 = exact, 1 = below half,
+     * 3 = above half (none is exactly half) */
+    static const struct { uint16_t se; uint64_t m; uint8_t tail; } k[8] = {
+        { 0x3fff, 0x8000000000000000ull, 0 },   /* 1 */
+        { 0x4000, 0xd49a784bcd1b8afeull, 1 },   /* log2(10): tail 0x49... */
+        { 0x3fff, 0xb8aa3b295c17f0bbull, 3 },   /* log2(e): tail 0xbe... */
+        { 0x4000, 0xc90fdaa22168c234ull, 3 },   /* pi: tail 0xc4... */
+        { 0x3ffd, 0x9a209a84fbcff798ull, 3 },   /* log10(2): tail 0x8f... */
+        { 0x3ffe, 0xb17217f7d1cf79abull, 3 },   /* ln(2): tail 0xc9... */
+        { 0, 0, 0 },                            /* +0 */
+        { 0, 0, 0 },
+    };
+    int rc = c->cw >> FX_RC_SHIFT & 3;
+    Fx80 r = { k[idx & 7].m, k[idx & 7].se };
+    if ((rc == FX_RC_NEAR && k[idx & 7].tail == 3) || (rc == FX_RC_UP && k[idx & 7].tail))
+        r.m++;
+    return r;
+}

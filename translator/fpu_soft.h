@@ -21,7 +21,7 @@ typedef struct Fx80 {
 /* x87 status/control word bits (SDM vol 1 8.1.3, 8.1.5) */
 enum {
     FX_IE = 1, FX_DE = 2, FX_ZE = 4, FX_OE = 8, FX_UE = 16, FX_PE = 32, FX_SF = 64, FX_ES = 128,
-    FX_C0 = 0x100, FX_C1 = 0x200, FX_C2 = 0x400, FX_C3 = 0x4000, FX_EXC = 0x3f,
+    FX_C0 = 0x100, FX_C1 = 0x200, FX_C2 = 0x400, FX_C3 = 0x4000, FX_B = 0x8000, FX_TOP = 0x3800, FX_EXC = 0x3f,
     FX_PC_SHIFT = 8, FX_RC_SHIFT = 10,
     FX_RC_NEAR = 0, FX_RC_DOWN = 1, FX_RC_UP = 2, FX_RC_ZERO = 3,
 };
@@ -48,6 +48,12 @@ Fx80 fx_div(FxCtx *c, Fx80 a, Fx80 b);
 Fx80 fx_sqrt(FxCtx *c, Fx80 a);
 Fx80 fx_round_int(FxCtx *c, Fx80 a);          /* FRNDINT: RC, full precision */
 Fx80 fx_scale(FxCtx *c, Fx80 a, Fx80 b);      /* FSCALE: a * 2^trunc(b) */
+Fx80 fx_xtract(FxCtx *c, Fx80 a, Fx80 *sig);  /* FXTRACT: returns the exponent, *sig the significand */
+/* FPREM (round_nearest false) / FPREM1 (true): partial remainder of a by b; *q gets the low 3 quotient bits,
+ * *partial is set when the reduction is incomplete (C2, SDM vol 2 FPREM). */
+Fx80 fx_prem(FxCtx *c, Fx80 a, Fx80 b, bool round_nearest, unsigned *q, bool *partial);
+/* FLD1 FLDL2T FLDL2E FLDPI FLDLG2 FLDLN2 FLDZ (index = low 3 bits of D9 E8..EE), rounded under RC */
+Fx80 fx_const(const FxCtx *c, int idx);
 /* compare: returns 0 (a > b), 1 (a < b), 2 (equal), 3 (unordered). quiet: only SNaN signals IE (FUCOM). */
 enum { FX_CMP_GT = 0, FX_CMP_LT = 1, FX_CMP_EQ = 2, FX_CMP_UN = 3 };
 int fx_compare(FxCtx *c, Fx80 a, Fx80 b, bool quiet);
