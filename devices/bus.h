@@ -43,6 +43,7 @@ typedef struct Machine {
     bool reset_requested;        /* triple fault or reset line */
     bool reset_on_triple_fault;  /* else a triple fault stops the machine (shutdown) */
     FILE *debugcon;              /* port 0xE9 output, or NULL */
+    struct Clock *clock;         /* virtual time (devices/clock.h) the exec loop services, or NULL (no devices) */
     uint64_t io_accesses, mmio_accesses; /* counters for -stats */
 } Machine;
 

@@ -1,0 +1,140 @@
+/* pc.c — assembles the PC board on a Machine: clock, 8259 pair, 8254 (+ port 0x61), RTC/CMOS, COM1 16550,
+ * i8042, port 0x92, and the wires between them:
+ *   PIT OUT0 → IRQ0, i8042 → IRQ1/IRQ12, COM1 → IRQ4, RTC → IRQ8, PIC INT → the CPU's INTR (bus_set_intr),
+ *   INTA → i8259_intr_ack (machine->intr_ack), A20 = i8042 output port bit 1 OR port 0x92 bit 1 → env->a20_mask
+ *   (with a TLB flush: cached translations hold physical addresses), reset lines → machine->reset_requested.
+ * Invariants: devices only see IrqLines and the Clock given here; every line change that affects the CPU sets
+ * env->exit_request so the exec loop looks at it before the next block.
+ * Left out: PCI and everything behind it (IDE, ACPI), fw_cfg, debug ports (app/debugdev.c), VGA. */
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include "pc.h"
+#include "cpu.h"
+#include "mmu.h"
+
+enum { PC_INPUT_POLL_NS = 10000000 };
+
+static void pc_cpu_intr(void *opaque, int line, int level)
+{
+    bus_set_intr(opaque, level != 0);
+}
+
+static void pc_isa_irq_set(void *opaque, int line, int level)
+{
+    PcBoard *pc = opaque;
+    i8259_set_irq(&pc->pic, line, level);
+}
+
+IrqLine pc_isa_irq(PcBoard *pc, int n)
+{
+    return irq_line(pc_isa_irq_set, pc, n & 15);
+}
+
+static void pc_a20_set(void *opaque, int line, int level)
+{
+    PcBoard *pc = opaque;
+    if (line == 0)
+        pc->a20_kbc = level;
+    else
+        pc->a20_port92 = level;
+    CpuState *env = pc->m->cpu;
+    if (!env)
+        return;
+    uint32_t mask = (pc->a20_kbc || pc->a20_port92) ? 0xffffffffu : ~0x100000u;
+    if (mask != env->a20_mask) {
+        env->a20_mask = mask;
+        tlb_flush_all(env);
+        env->exit_request = 1;  /* no chained block may run on a translation made under the old mask */
+    }
+}
+
+static void pc_reset_line(void *opaque, int line, int level)
+{
+    PcBoard *pc = opaque;
+    if (!level)
+        return;
+    pc->m->reset_requested = true;
+    if (pc->m->cpu)
+        pc->m->cpu->exit_request = 1;
+}
+
+static void pc_input_poll(void *opaque)
+{
+    PcBoard *pc = opaque;
+    uint8_t buf[256];
+    size_t room = UART_INPUT_QUEUE - pc->com1.inq_count;
+    struct pollfd pfd = { .fd = pc->input_fd, .events = POLLIN };
+    if (room && poll(&pfd, 1, 0) > 0) {
+        ssize_t n = read(pc->input_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+        if (n <= 0) {
+            pc->input_fd = -1;  /* end of input (or an error): stop polling */
+            return;
+        }
+        uart16550_push_input(&pc->com1, buf, (size_t)n);
+    }
+    timer_mod(&pc->input_timer, clock_now(&pc->clock) + PC_INPUT_POLL_NS);
+}
+
+/* CMOS bytes the firmware reads to size memory (IBM AT layout; 0x34/0x35 and 0x5b-0x5d as SeaBIOS reads them). */
+static void pc_cmos_memory(PcBoard *pc)
+{
+    Mc146818 *r = &pc->rtc;
+    uint32_t ram = pc->m->ram_size;
+    uint32_t ext_kb = ram > 0x100000 ? (ram - 0x100000) / 1024 : 0;
+    if (ext_kb > 0xfc00)
+        ext_kb = 0xfc00;
+    uint32_t above16 = ram > 0x1000000 ? (ram - 0x1000000) / 65536 : 0;
+    if (above16 > 0xffff)
+        above16 = 0xffff;
+    mc146818_set_cmos(r, 0x15, 640 & 0xff);
+    mc146818_set_cmos(r, 0x16, 640 >> 8);
+    mc146818_set_cmos(r, 0x17, (uint8_t)ext_kb);
+    mc146818_set_cmos(r, 0x18, (uint8_t)(ext_kb >> 8));
+    mc146818_set_cmos(r, 0x30, (uint8_t)ext_kb);
+    mc146818_set_cmos(r, 0x31, (uint8_t)(ext_kb >> 8));
+    mc146818_set_cmos(r, 0x34, (uint8_t)above16);
+    mc146818_set_cmos(r, 0x35, (uint8_t)(above16 >> 8));
+    mc146818_set_cmos(r, 0x14, 0x06);   /* equipment: math coprocessor, VGA/EGA-class display */
+    uint16_t sum = 0;
+    for (int i = 0x10; i <= 0x2d; i++)
+        sum = (uint16_t)(sum + mc146818_get_cmos(r, i));
+    mc146818_set_cmos(r, 0x2e, (uint8_t)(sum >> 8));
+    mc146818_set_cmos(r, 0x2f, (uint8_t)sum);
+}
+
+int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
+{
+    memset(pc, 0, sizeof(*pc));
+    pc->m = m;
+    pc->input_fd = cfg->serial_in_fd;
+    clock_init(&pc->clock, cfg->clock_mode, m->cpu ? &m->cpu->icount : NULL, cfg->icount_shift);
+    i8259_init(&pc->pic, irq_line(pc_cpu_intr, m, 0));
+    i8254_init(&pc->pit, &pc->clock, pc_isa_irq(pc, PC_PIT_IRQ));
+    mc146818_init(&pc->rtc, &pc->clock, pc_isa_irq(pc, PC_RTC_IRQ), cfg->rtc_epoch);
+    uart16550_init(&pc->com1, &pc->clock, pc_isa_irq(pc, PC_COM1_IRQ), cfg->serial_out);
+    i8042_init(&pc->kbc, pc_isa_irq(pc, PC_KBD_IRQ), pc_isa_irq(pc, PC_AUX_IRQ), irq_line(pc_a20_set, pc, 0),
+               irq_line(pc_reset_line, pc, 0));
+    port92_init(&pc->port92, irq_line(pc_a20_set, pc, 1), irq_line(pc_reset_line, pc, 1));
+    timer_init(&pc->input_timer, &pc->clock, pc_input_poll, pc);
+    if (i8259_attach(&pc->pic, m) < 0 || i8254_attach(&pc->pit, m) < 0 || mc146818_attach(&pc->rtc, m) < 0 ||
+        uart16550_attach(&pc->com1, m, PC_COM1_BASE) < 0 || i8042_attach(&pc->kbc, m) < 0 ||
+        port92_attach(&pc->port92, m) < 0)
+        return -1;
+    m->clock = &pc->clock;
+    pc_cmos_memory(pc);
+    pc_reset(pc);
+    return 0;
+}
+
+void pc_reset(PcBoard *pc)
+{
+    i8259_reset(&pc->pic);
+    i8254_reset(&pc->pit);
+    mc146818_reset(&pc->rtc);
+    uart16550_reset(&pc->com1);
+    i8042_reset(&pc->kbc);
+    port92_reset(&pc->port92);
+    if (pc->input_fd >= 0 && !timer_pending(&pc->input_timer))
+        timer_mod(&pc->input_timer, clock_now(&pc->clock) + PC_INPUT_POLL_NS);
+}

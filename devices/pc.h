@@ -1,0 +1,48 @@
+/* pc.h — the PC board: the devices of a PC/AT-compatible machine created on a Machine and wired together.
+ * Left out (issue 5, still to do): PCI (i440FX/PIIX), IDE, ACPI PM, fw_cfg, VGA — see docs/devices.md. */
+#ifndef PCJIT_PC_H
+#define PCJIT_PC_H
+#include <stdio.h>
+#include <stdbool.h>
+#include "bus.h"
+#include "clock.h"
+#include "i8259.h"
+#include "i8254.h"
+#include "mc146818.h"
+#include "uart16550.h"
+#include "i8042.h"
+#include "port92.h"
+
+typedef struct PcConfig {
+    ClockMode clock_mode;       /* CLOCK_HOST, or CLOCK_ICOUNT for deterministic device timing */
+    int icount_shift;           /* CLOCK_ICOUNT: 2^shift ns per guest instruction */
+    FILE *serial_out;           /* COM1 output, or NULL */
+    int serial_in_fd;           /* COM1 input (polled every 10 ms of virtual time), or -1 */
+    int64_t rtc_epoch;          /* the RTC's date at power-on (seconds since 1970, UTC), or -1 for the host's */
+} PcConfig;
+
+typedef struct PcBoard {
+    Machine *m;
+    Clock clock;
+    I8259 pic;
+    I8254 pit;
+    Mc146818 rtc;
+    Uart16550 com1;
+    I8042 kbc;
+    Port92 port92;
+    bool a20_kbc, a20_port92;   /* the two A20 gates (the line is their OR) */
+    int input_fd;
+    Timer input_timer;
+} PcBoard;
+
+enum { PC_COM1_BASE = 0x3f8, PC_COM1_IRQ = 4, PC_PIT_IRQ = 0, PC_KBD_IRQ = 1, PC_AUX_IRQ = 12, PC_RTC_IRQ = 8 };
+
+/* Create and wire the devices on m (m->cpu must be set: the clock reads its icount, A20 writes its a20_mask).
+ * Returns 0, or -1 if a port is already taken. */
+int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg);
+/* Machine reset (RESET#): every device to its power-on state except the RTC's time and CMOS RAM. */
+void pc_reset(PcBoard *pc);
+/* The ISA IRQ line n (0-15) as an IrqLine, for other devices of the board. */
+IrqLine pc_isa_irq(PcBoard *pc, int n);
+
+#endif
