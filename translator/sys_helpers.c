@@ -129,6 +129,8 @@ void helper_rdmsr(CpuState *env)
     switch (idx) {
     case MSR_IA32_TSC: v = cpu_tsc(env); break;
     case MSR_IA32_APIC_BASE: v = 0xfee00000u | 0x100; break;  /* BSP, global enable clear: no APIC */
+    case MSR_IA32_PLATFORM_ID: v = 0; break;                    /* platform 0 */
+    case MSR_IA32_BIOS_SIGN_ID: v = 0; break;                   /* microcode revision 0 (EDX) */
     case MSR_IA32_SYSENTER_CS: v = env->sysenter_cs; break;
     case MSR_IA32_SYSENTER_ESP: v = env->sysenter_esp; break;
     case MSR_IA32_SYSENTER_EIP: v = env->sysenter_eip; break;
@@ -150,6 +152,7 @@ void helper_wrmsr(CpuState *env)
         if (v & 0x800)   /* enabling an APIC that is not there */
             cpu_raise_exception(env, EXC_GP, 0);
         break;
+    case MSR_IA32_BIOS_SIGN_ID: break;   /* software writes 0 before CPUID to read the microcode revision */
     case MSR_IA32_SYSENTER_CS: env->sysenter_cs = (uint32_t)v & 0xffff; break;
     case MSR_IA32_SYSENTER_ESP: env->sysenter_esp = (uint32_t)v; break;
     case MSR_IA32_SYSENTER_EIP: env->sysenter_eip = (uint32_t)v; break;
