@@ -14,6 +14,8 @@
  * PCJIT_FUZZ_VERBOSE=1 prints every case before running it (to find the one that crashes the host);
  * PCJIT_FUZZ_TRACE=N logs the exceptions, blocks and guest code of case N; PCJIT_FUZZ_ACCEL=jit|lockstep picks the
  * engine (default: the IR interpreter).
+ * Directed cases ("bounded") pin down what the random run found: exception loops in which no instruction ever
+ * completes and a REP with a huge count must still return at max_insns.
  * Left out: interrupts from devices (no PIC). */
 #include <check.h>
 #include <pthread.h>
@@ -212,10 +214,9 @@ static void load_seg_desc(CpuState *env, int seg, uint32_t sel)
         seg_cache_set(&env->seg[seg], sel, (uint32_t)d, (uint32_t)(d >> 32));
 }
 
-/* Put the CPU into the case's mode. Returns a description for messages. */
-static void setup_cpu(Harness *h, FuzzMode mode, int paging, char *what, size_t whatsize)
+/* Registers, flags, CR0/CR4 bits and a breakpoint, common to every mode. Returns the EFLAGS to install. */
+static uint32_t setup_cpu_common(CpuState *env, FuzzMode mode)
 {
-    CpuState *env = h->env;
     cpu_reset(env);
     for (int r = G_EAX; r <= G_EDI; r++)
         env->t[r] = rnd_value();
@@ -225,27 +226,36 @@ static void setup_cpu(Harness *h, FuzzMode mode, int paging, char *what, size_t 
         fl |= F_TF;
     if (mode == M_PM32_R3 || mode == M_PM16_R3 || mode == M_V86)
         fl |= (rnd_below(4) << 12);
-    uint64_t ldt = fuzz_gdt()[S_LDT >> 3], tss = fuzz_gdt()[S_TSS0 >> 3];
     env->cr0 = CR0_ET | (rnd() & (CR0_MP | CR0_EM | CR0_TS | CR0_WP | CR0_AM | CR0_NE));
     env->cr4 = rnd() & (CR4_PSE | CR4_PGE | CR4_TSD | CR4_DE);
     if (rnd_below(8) == 0) {                     /* an execute or data breakpoint somewhere in the code */
         env->dr[0] = CODE_PA + rnd_below(CODE_SIZE);
         env->dr[7] = DR7_FIXED | 3 | ((rnd() & 0xf) << 16);
     }
-    if (mode == M_REAL) {
-        harness_real_mode(h);
-        env->cr0 &= ~CR0_WP;
-        harness_set_seg_real(h, SEG_CS, CODE_PA >> 4);
-        for (int s = SEG_ES; s <= SEG_GS; s++)
-            if (s != SEG_CS)
-                harness_set_seg_real(h, s, rnd_below(2) ? (uint16_t)rnd() : 0);
-        env->t[G_EIP] = rnd() & 0xffff;
-        cpu_set_eflags(env, fl & ~F_IOPL, 0xffffffffu);
-        snprintf(what, whatsize, "mode real");
-        env->hflags &= ~HF_CPL_MASK;
-        cpu_update_hflags(env);
-        return;
-    }
+    return fl;
+}
+
+static void setup_cpu_real(Harness *h, uint32_t fl)
+{
+    CpuState *env = h->env;
+    harness_real_mode(h);
+    env->cr0 &= ~CR0_WP;
+    harness_set_seg_real(h, SEG_CS, CODE_PA >> 4);
+    for (int s = SEG_ES; s <= SEG_GS; s++)
+        if (s != SEG_CS)
+            harness_set_seg_real(h, s, rnd_below(2) ? (uint16_t)rnd() : 0);
+    env->t[G_EIP] = rnd() & 0xffff;
+    cpu_set_eflags(env, fl & ~F_IOPL, 0xffffffffu);
+    env->hflags &= ~HF_CPL_MASK;
+    cpu_update_hflags(env);
+}
+
+/* Protected-mode tables and segment caches for the mode; returns the CPL. *fl gets VM for v8086. */
+static int setup_cpu_segments(CpuState *env, FuzzMode mode, uint32_t *fl)
+{
+    static const uint16_t data_r0[] = { S_DATA32, S_DATA16, S_DATA32_R3, S_EXPDOWN_R3, 0, 0x0f };
+    static const uint16_t data_r3[] = { S_DATA32_R3, S_DATA16_R3, S_EXPDOWN_R3, 0, 0x0f };
+    uint64_t ldt = fuzz_gdt()[S_LDT >> 3], tss = fuzz_gdt()[S_TSS0 >> 3];
     env->cr0 |= CR0_PE;
     env->gdt_base = GDT_PA;
     env->gdt_limit = GDT_ENTRIES * 8 - 1;
@@ -253,32 +263,32 @@ static void setup_cpu(Harness *h, FuzzMode mode, int paging, char *what, size_t 
     env->idt_limit = 0x7ff;
     seg_cache_set(&env->ldtr, S_LDT, (uint32_t)ldt, (uint32_t)(ldt >> 32));
     seg_cache_set(&env->tr, S_TSS0, (uint32_t)tss, (uint32_t)(tss >> 32));
-    static const uint16_t data_r0[] = { S_DATA32, S_DATA16, S_DATA32_R3, S_EXPDOWN_R3, 0, 0x0f };
-    static const uint16_t data_r3[] = { S_DATA32_R3, S_DATA16_R3, S_EXPDOWN_R3, 0, 0x0f };
-    int cpl = 0;
-    switch (mode) {
-    case M_PM16: case M_PM32:
-        load_seg_desc(env, SEG_CS, mode == M_PM16 ? S_CODE16 : S_CODE32);
-        load_seg_desc(env, SEG_SS, rnd_below(2) ? S_DATA32 : S_DATA16);
-        for (int s = SEG_ES; s <= SEG_GS; s++)
-            if (s != SEG_CS && s != SEG_SS)
-                load_seg_desc(env, s, data_r0[rnd_below(6)] & ~4u);   /* (LDT selectors kept as GDT here) */
-        break;
-    case M_PM32_R3: case M_PM16_R3:
-        cpl = 3;
-        load_seg_desc(env, SEG_CS, mode == M_PM16_R3 ? S_CODE16_R3 : S_CODE32_R3);
-        load_seg_desc(env, SEG_SS, rnd_below(2) ? S_DATA32_R3 : S_DATA16_R3);
-        for (int s = SEG_ES; s <= SEG_GS; s++)
-            if (s != SEG_CS && s != SEG_SS)
-                load_seg_desc(env, s, data_r3[rnd_below(5)] & ~4u);
-        break;
-    default:                                     /* v8086 */
-        cpl = 3;
-        fl |= F_VM;
+    if (mode == M_V86) {
+        *fl |= F_VM;
         for (int s = SEG_ES; s <= SEG_GS; s++)
             seg_load_real(env, s, s == SEG_CS ? CODE_PA >> 4 : (rnd_below(2) ? rnd() & 0xffff : 0), true);
-        break;
+        return 3;
     }
+    bool r3 = mode == M_PM32_R3 || mode == M_PM16_R3, c16 = mode == M_PM16 || mode == M_PM16_R3;
+    load_seg_desc(env, SEG_CS, r3 ? (c16 ? S_CODE16_R3 : S_CODE32_R3) : (c16 ? S_CODE16 : S_CODE32));
+    load_seg_desc(env, SEG_SS, r3 ? (rnd_below(2) ? S_DATA32_R3 : S_DATA16_R3) : (rnd_below(2) ? S_DATA32 : S_DATA16));
+    for (int s = SEG_ES; s <= SEG_GS; s++)        /* (selector 0x0f names the GDT here: caches filled directly) */
+        if (s != SEG_CS && s != SEG_SS)
+            load_seg_desc(env, s, r3 ? data_r3[rnd_below(5)] & ~4u : data_r0[rnd_below(6)] & ~4u);
+    return r3 ? 3 : 0;
+}
+
+/* Put the CPU into the case's mode; what gets a description for messages. */
+static void setup_cpu(Harness *h, FuzzMode mode, int paging, char *what, size_t whatsize)
+{
+    CpuState *env = h->env;
+    uint32_t fl = setup_cpu_common(env, mode);
+    if (mode == M_REAL) {
+        setup_cpu_real(h, fl);
+        snprintf(what, whatsize, "mode real");
+        return;
+    }
+    int cpl = setup_cpu_segments(env, mode, &fl);
     bool code16 = !(env->seg[SEG_CS].flags & DESC_B);
     env->t[G_EIP] = code16 || mode == M_V86 ? (rnd() & 0xffff) : CODE_PA + rnd_below(CODE_SIZE);
     cpu_set_eflags(env, fl, 0xffffffffu);
@@ -365,13 +375,14 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Watchdog: a case still inside cpu_exec after WATCHDOG_S seconds has not honoured max_insns. The watchdog then asks
- * the machine to stop (exit request, as a device would) so the test can report the case; if even that is ignored
- * it aborts the process with the case description. */
+/* Watchdog: a case still inside cpu_exec after its limit (WATCHDOG_S for random cases) has not honoured max_insns.
+ * The watchdog then asks the machine to stop (exit request, as a device would) so the test can report the case;
+ * if even that is ignored it aborts the process with the case description. */
 enum { WATCHDOG_S = 5 };
 static struct {
     Harness *h;
     double start;           /* < 0: no case running */
+    double limit;           /* seconds before the watchdog steps in */
     bool fired, quit;
     char what[160];
     pthread_mutex_t lock;
@@ -388,11 +399,11 @@ static void *watchdog_main(void *arg)
             pthread_mutex_unlock(&wd.lock);
             return NULL;
         }
-        if (t > WATCHDOG_S && !wd.fired) {
+        if (t > wd.limit && !wd.fired) {
             wd.fired = true;
             __atomic_store_n(&wd.h->m->exit_requested, true, __ATOMIC_SEQ_CST);
             __atomic_store_n(&wd.h->env->exit_request, 1, __ATOMIC_SEQ_CST);
-        } else if (t > 3 * WATCHDOG_S) {
+        } else if (t > 3 * wd.limit) {
             fprintf(stderr, "fuzz: %s: cpu_exec ignores max_insns and exit requests (host hang)\n", wd.what);
             abort();
         }
@@ -400,13 +411,34 @@ static void *watchdog_main(void *arg)
     }
 }
 
-static void watchdog_arm(const char *what)
+static void watchdog_arm(const char *what, double limit)
 {
     pthread_mutex_lock(&wd.lock);
+    wd.limit = limit;
     snprintf(wd.what, sizeof(wd.what), "%s", what);
     wd.fired = false;
     wd.start = now();
     pthread_mutex_unlock(&wd.lock);
+}
+
+static pthread_t watchdog_start(Harness *h)
+{
+    pthread_t t;
+    pthread_mutex_lock(&wd.lock);
+    wd.h = h;
+    wd.quit = false;
+    wd.start = -1;
+    pthread_mutex_unlock(&wd.lock);
+    ck_assert_int_eq(pthread_create(&t, NULL, watchdog_main, NULL), 0);
+    return t;
+}
+
+static void watchdog_stop(pthread_t t)
+{
+    pthread_mutex_lock(&wd.lock);
+    wd.quit = true;
+    pthread_mutex_unlock(&wd.lock);
+    pthread_join(t, NULL);
 }
 
 static bool watchdog_disarm(void)
@@ -418,17 +450,67 @@ static bool watchdog_disarm(void)
     return fired;
 }
 
+typedef struct FuzzRun {
+    uint64_t seed;
+    long long trace_case;      /* PCJIT_FUZZ_TRACE, or -1 */
+    bool verbose;
+    unsigned long long n, insns, stops[5];
+    double worst;
+} FuzzRun;
+
+/* One case: fresh tables, code and CPU state, one bounded cpu_exec, then the checks. */
+static void fuzz_one_case(Harness *h, FuzzRun *r)
+{
+    FuzzMode mode = (FuzzMode)rnd_below(M_NUM);
+    int paging = mode == M_REAL ? 0 : (int)rnd_below(3);
+    char what[64], desc[160];
+    setup_paging_tables(h);                      /* every case: cpu_set_cr3 must not fault outside cpu_exec */
+    bool resume = rnd() & 1;
+    setup_tables(h, resume);
+    setup_code(h);
+    setup_cpu(h, mode, paging, what, sizeof(what));
+    uint64_t max = 200 + rnd_below(3000), before = h->env->icount;
+    snprintf(desc, sizeof(desc), "case %llu (%s, %s handlers, eip %08x, seed 0x%llx)", r->n, what,
+             resume ? "resuming" : "halting", h->env->t[G_EIP], (unsigned long long)r->seed);
+    if (r->verbose) {
+        printf("%s max %llu\n", desc, (unsigned long long)max);
+        fflush(stdout);
+    }
+    bool trace = r->trace_case >= 0 && (unsigned long long)r->trace_case == r->n;
+    h->opt.log = trace ? stderr : NULL;          /* PCJIT_FUZZ_TRACE=N: log exceptions and blocks of case N */
+    h->opt.log_mask = trace ? LOG_INT | LOG_EXEC | LOG_IN_ASM : 0;
+    double t0 = now();
+    watchdog_arm(desc, WATCHDOG_S);
+    ExecStop stop = harness_run(h, max);
+    bool fired = watchdog_disarm();
+    double dt = now() - t0;
+    r->worst = dt > r->worst ? dt : r->worst;
+    r->insns += h->env->icount - before;
+    if (fired) {
+        uint8_t b[8];                            /* bytes at CS:EIP (as physical: good enough to name the insn) */
+        harness_read(h, h->env->seg[SEG_CS].base + h->env->t[G_EIP], b, 8);
+        fuzz_problem("%s: cpu_exec did not stop at max_insns %llu within %d s (it stopped only for an exit "
+                     "request; %llu instructions counted; now EIP %08x bytes %02x %02x %02x %02x %02x %02x, "
+                     "ECX %08x, last exception vector %d)", desc, (unsigned long long)max, WATCHDOG_S,
+                     (unsigned long long)(h->env->icount - before), h->env->t[G_EIP], b[0], b[1], b[2], b[3],
+                     b[4], b[5], h->env->t[G_ECX], h->env->exc_vector);
+        return;
+    }
+    check_sane(h, what, r->n, stop);
+    r->stops[stop <= STOP_RESET ? stop : 0]++;
+}
+
 START_TEST(fuzz_random_code)
 {
     const char *e = getenv("PCJIT_FUZZ_SEED");
-    uint64_t seed = e ? strtoull(e, NULL, 0) : 0x9c3a5f17d2e4b681ull;
+    FuzzRun r = { .seed = e ? strtoull(e, NULL, 0) : 0x9c3a5f17d2e4b681ull,
+                  .trace_case = getenv("PCJIT_FUZZ_TRACE") ? atoll(getenv("PCJIT_FUZZ_TRACE")) : -1,
+                  .verbose = getenv("PCJIT_FUZZ_VERBOSE") != NULL };
     double seconds = getenv("PCJIT_FUZZ_SECONDS") ? atof(getenv("PCJIT_FUZZ_SECONDS")) : 15.0;
     unsigned long long ncases = getenv("PCJIT_FUZZ_CASES") ? strtoull(getenv("PCJIT_FUZZ_CASES"), NULL, 0) : 2500;
-    bool verbose = getenv("PCJIT_FUZZ_VERBOSE") != NULL;
-    long long trace_case = getenv("PCJIT_FUZZ_TRACE") ? atoll(getenv("PCJIT_FUZZ_TRACE")) : -1;
-    rng = seed ? seed : 1;
+    rng = r.seed ? r.seed : 1;
     printf("fuzz: seed 0x%llx (PCJIT_FUZZ_SEED), %llu cases (PCJIT_FUZZ_CASES) or at most %.1f s "
-           "(PCJIT_FUZZ_SECONDS)\n", (unsigned long long)seed, ncases, seconds);
+           "(PCJIT_FUZZ_SECONDS)\n", (unsigned long long)r.seed, ncases, seconds);
     fflush(stdout);
     Harness *h = harness_new(RAM_MIB);
     ck_assert_ptr_nonnull(h);
@@ -436,65 +518,113 @@ START_TEST(fuzz_random_code)
     ck_assert_msg(!accel || harness_set_accel(h, accel), "PCJIT_FUZZ_ACCEL=%s: unknown engine", accel);
     ck_assert_int_eq(bus_register_io(h->m, 0, 0x10000, sink_read, sink_write, NULL, "fuzz-sink"), 0);
     ck_assert_int_eq(bus_register_mmio(h->m, MMIO_PA, 0x1000, sink_read, sink_write, NULL, "fuzz-mmio"), 0);
-    wd.h = h;
-    pthread_t wd_thread;
-    ck_assert_int_eq(pthread_create(&wd_thread, NULL, watchdog_main, NULL), 0);
-    unsigned long long counts[5] = { 0 }, n = 0, insns = 0;
-    double start = now(), worst = 0;
-    while (n < ncases && now() - start < seconds) {
-        FuzzMode mode = (FuzzMode)rnd_below(M_NUM);
-        int paging = mode == M_REAL ? 0 : (int)rnd_below(3);
-        char what[64], desc[160];
-        setup_paging_tables(h);                  /* every case: cpu_set_cr3 must not fault outside cpu_exec */
-        bool resume = rnd() & 1;
-        setup_tables(h, resume);
-        setup_code(h);
-        setup_cpu(h, mode, paging, what, sizeof(what));
-        uint64_t max = 200 + rnd_below(3000);
-        if (verbose) {
-            printf("case %llu: %s eip %08x max %llu\n", n, what, h->env->t[G_EIP], (unsigned long long)max);
-            fflush(stdout);
-        }
-        uint64_t before = h->env->icount;
-        uint32_t eip0 = h->env->t[G_EIP];
-        snprintf(desc, sizeof(desc), "case %llu (%s, %s handlers, eip %08x, seed 0x%llx)", n, what,
-                 resume ? "resuming" : "halting", eip0, (unsigned long long)seed);
-        bool trace = trace_case >= 0 && (unsigned long long)trace_case == n;
-        h->opt.log = trace ? stderr : NULL;      /* PCJIT_FUZZ_TRACE=N: log exceptions and blocks of case N */
-        h->opt.log_mask = trace ? LOG_INT | LOG_EXEC | LOG_IN_ASM : 0;
-        double t0 = now();
-        watchdog_arm(desc);
-        ExecStop stop = harness_run(h, max);
-        bool fired = watchdog_disarm();
-        double dt = now() - t0;
-        worst = dt > worst ? dt : worst;
-        insns += h->env->icount - before;
-        if (fired) {
-            uint8_t b[8];                         /* bytes at CS:EIP (as physical: good enough to name the insn) */
-            harness_read(h, h->env->seg[SEG_CS].base + h->env->t[G_EIP], b, 8);
-            fuzz_problem("%s: cpu_exec did not stop at max_insns %llu within %d s (it stopped only for an exit "
-                         "request; %llu instructions counted; now EIP %08x bytes %02x %02x %02x %02x %02x %02x, "
-                         "ECX %08x, last exception vector %d)", desc, (unsigned long long)max, WATCHDOG_S,
-                         (unsigned long long)(h->env->icount - before), h->env->t[G_EIP], b[0], b[1], b[2], b[3],
-                         b[4], b[5], h->env->t[G_ECX], h->env->exc_vector);
-            n++;
-            continue;
-        }
-        check_sane(h, what, n, stop);
-        counts[stop <= STOP_RESET ? stop : 0]++;
-        n++;
-    }
+    pthread_t wd_thread = watchdog_start(h);
+    for (double start = now(); r.n < ncases && now() - start < seconds; r.n++)
+        fuzz_one_case(h, &r);
     printf("fuzz: %llu cases, %llu guest instructions; stops: limit %llu, halt %llu, exit %llu, shutdown %llu, "
-           "reset %llu; slowest case %.3f s\n", n, insns, counts[0], counts[1], counts[2], counts[3], counts[4], worst);
-    if (n < ncases)
-        printf("fuzz: time limit reached after %llu of %llu cases\n", n, ncases);
-    pthread_mutex_lock(&wd.lock);
-    wd.quit = true;
-    pthread_mutex_unlock(&wd.lock);
-    pthread_join(wd_thread, NULL);
+           "reset %llu; slowest case %.3f s\n", r.n, r.insns, r.stops[0], r.stops[1], r.stops[2], r.stops[3],
+           r.stops[4], r.worst);
+    if (r.n < ncases)
+        printf("fuzz: time limit reached after %llu of %llu cases\n", r.n, ncases);
+    watchdog_stop(wd_thread);
     harness_free(h);
-    ck_assert_msg(nproblems == 0, "%d problem(s) in %llu cases; the first: %s", nproblems, n, first_problem);
-    ck_assert_msg(n >= 100, "only %llu cases ran", n);
+    ck_assert_msg(nproblems == 0, "%d problem(s) in %llu cases; the first: %s", nproblems, r.n, first_problem);
+    ck_assert_msg(r.n >= 100, "only %llu cases ran", r.n);
+}
+END_TEST
+
+/* Directed cases for what the random run found: cpu_exec must honour max_insns when no instruction ever
+ * completes (an exception whose handler raises it again) and when one instruction is a REP with a huge count. */
+static void run_bounded(Harness *h, const char *name, uint64_t max)
+{
+    pthread_t t = watchdog_start(h);
+    watchdog_arm(name, 2);
+    ExecStop stop = harness_run(h, max);
+    bool fired = watchdog_disarm();
+    watchdog_stop(t);
+    ck_assert_msg(!fired, "%s: cpu_exec did not stop at max_insns %llu within 2 s (EIP %08x, %s)", name,
+                  (unsigned long long)max, h->env->t[G_EIP], harness_stop_name(stop));
+}
+
+START_TEST(bounded_exception_loop_real)
+{
+    static const uint8_t ud2[2] = { 0x0f, 0x0b };
+    Harness *h = harness_new(RAM_MIB);
+    uint32_t vec6 = 0x0500;                     /* IVT[6] = 0000:0500, where a UD2 raises #UD again */
+    harness_write(h, 6 * 4, &vec6, 4);
+    harness_write(h, 0x500, ud2, 2);
+    harness_set_seg_real(h, SEG_SS, 0x2000);
+    harness_set_reg(h, G_EIP, 0x500);
+    run_bounded(h, "real-mode #UD handler that is itself UD2", 1000);
+    harness_free(h);
+}
+END_TEST
+
+START_TEST(bounded_exception_loop_pm)
+{
+    static const uint8_t ud2[2] = { 0x0f, 0x0b };
+    Harness *h = harness_new(RAM_MIB);
+    harness_flat32(h, GDT_PA);
+    uint64_t g = gate(0x08, 0x2000, 0x8e, 0);   /* #UD gate → 0x2000: UD2 */
+    harness_write(h, IDT_PA + 6 * 8, &g, 8);
+    h->env->idt_base = IDT_PA;
+    h->env->idt_limit = 0x7ff;
+    harness_write(h, 0x2000, ud2, 2);
+    harness_set_reg(h, G_EIP, 0x2000);
+    harness_set_reg(h, G_ESP, 0);
+    run_bounded(h, "protected-mode #UD handler that is itself UD2", 1000);
+    harness_free(h);
+}
+END_TEST
+
+/* The shapes the random run hit: the handler's first instruction cannot even be fetched (it crosses the CS limit),
+ * so the fault is raised while translating and no block ever runs. */
+START_TEST(bounded_fetch_fault_loop_real)
+{
+    static const uint8_t xor_di[1] = { 0x33 };  /* first byte of XOR r16,r/m16 at FFFF:FFFF: crosses the limit */
+    Harness *h = harness_new(RAM_MIB);
+    uint32_t vec = 0xffffffffu;                 /* IVT[13] = FFFF:FFFF */
+    harness_write(h, 13 * 4, &vec, 4);
+    harness_write(h, 0xffff0 + 0xffff, xor_di, 1);
+    harness_set_seg_real(h, SEG_CS, 0xffff);
+    harness_set_seg_real(h, SEG_SS, 0x2000);    /* the pushes never reach the IVT: the loop cannot end by itself */
+    harness_set_reg(h, G_EIP, 0xffff);
+    run_bounded(h, "real-mode #GP handler whose first instruction crosses the CS limit", 1000);
+    harness_free(h);
+}
+END_TEST
+
+START_TEST(bounded_fetch_fault_loop_pm)
+{
+    static const uint8_t int13[2] = { 0xcd, 0x0d }, xor_di[1] = { 0x33 };
+    Harness *h = harness_new(RAM_MIB);
+    harness_flat32(h, GDT_PA);
+    uint64_t code_4k = desc(0, 0xfff, 0x9b, 0x4), g = gate(0x18, 0xfff, 0x8e, 0);
+    harness_write(h, GDT_PA + 0x18, &code_4k, 8);  /* 0x18: code segment with limit 0xFFF */
+    h->env->gdt_limit = 0x1f;
+    harness_write(h, IDT_PA + 13 * 8, &g, 8);       /* #GP gate → 0x18:0xFFF, an instruction crossing the limit */
+    h->env->idt_base = IDT_PA;
+    h->env->idt_limit = 0x7ff;
+    harness_write(h, 0xfff, xor_di, 1);
+    harness_write(h, 0x2000, int13, 2);
+    harness_set_reg(h, G_EIP, 0x2000);
+    harness_set_reg(h, G_ESP, 0);               /* pushes go to 0xFFFFFFxx, unassigned: nothing is overwritten */
+    run_bounded(h, "protected-mode #GP handler whose first instruction crosses the CS limit", 1000);
+    harness_free(h);
+}
+END_TEST
+
+START_TEST(bounded_rep_huge_count)
+{
+    static const uint8_t rep_stosb[3] = { 0xf3, 0xaa, 0xf4 };  /* REP STOSB; HLT */
+    Harness *h = harness_new(RAM_MIB);
+    harness_flat32(h, GDT_PA);
+    harness_write(h, 0x2000, rep_stosb, 3);
+    harness_set_reg(h, G_EIP, 0x2000);
+    harness_set_reg(h, G_EDI, 0x100000);        /* runs off the end of RAM into unassigned space */
+    harness_set_reg(h, G_ECX, 0xffffffffu);
+    run_bounded(h, "REP STOSB with ECX = 0xFFFFFFFF", 100);
+    harness_free(h);
 }
 END_TEST
 
@@ -505,6 +635,14 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, fuzz_random_code);
     suite_add_tcase(s, tc);
+    TCase *tb = tcase_create("bounded");
+    tcase_set_timeout(tb, 60);
+    tcase_add_test(tb, bounded_exception_loop_real);
+    tcase_add_test(tb, bounded_exception_loop_pm);
+    tcase_add_test(tb, bounded_fetch_fault_loop_real);
+    tcase_add_test(tb, bounded_fetch_fault_loop_pm);
+    tcase_add_test(tb, bounded_rep_huge_count);
+    suite_add_tcase(s, tb);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
