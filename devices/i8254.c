@@ -7,8 +7,9 @@
  *   mode 4/5  counter N-d, OUT low for the single tick d == N (mode 5: after a gate trigger).
  * A gate that goes low freezes modes 0/4 (frozen_ticks) and stops modes 2/3 with OUT high (a rising gate reloads
  * them); a rising gate (re)triggers modes 1/5. Channel 0 keeps one timer armed at its next OUT transition and
- * drives IRQ0 with OUT's level. A timer that fires late evaluates OUT at its own deadline (so the edge is not lost)
- * and re-arms relative to now if the next transition has already passed (no catch-up storm).
+ * drives IRQ0 with OUT's level. A timer that fires late evaluates OUT at its own deadline and then at each later
+ * transition in turn (so no edge is lost), unless it is more than 10 ms behind (a host stall): then it skips to the
+ * transitions still ahead instead of replaying them all.
  * Invariants: every guest value is masked to its field; N is 1..0x10000 (binary) or 1..10000 (BCD); no transition
  * is scheduled for N < 2 in modes 2/3 (they would need an event per input tick).
  * Left out: the one-tick delay between writing a count and the first decrement; a new count in modes 2/3 takes
@@ -16,7 +17,7 @@
 #include "i8254.h"
 #include "device.h"
 
-enum { PIT_REFRESH_NS = 15085, CW_BCD = 1 };
+enum { PIT_REFRESH_NS = 15085, CW_BCD = 1, PIT_MAX_LAG_NS = 10000000 };
 
 static int64_t pit_ns_to_ticks(int64_t ns)
 {
@@ -114,7 +115,7 @@ static void pit_irq_update(I8254 *p, int64_t t)
         return;
     }
     int64_t when = c->load_ns + pit_ticks_to_ns(next);
-    if (when <= now && t != now) {  /* late by more than a phase: skip to the transitions still ahead */
+    if (when < now - PIT_MAX_LAG_NS) {  /* far behind (a host stall): skip to the transitions still ahead */
         next = pit_next_transition(c, pit_ticks(c, now));
         if (next < 0) {
             timer_del(&p->timer);
