@@ -2,7 +2,8 @@
  * until the PC platform exists), runs the CPU from the reset vector and turns the way it stopped into an exit
  * status.
  * Exit status: isa-debug-exit's (val << 1) | 1; 0 after a guest shutdown (triple fault with -no-reboot) or an
- * HLT nothing can wake; 124 when -max-insns is reached; 1 for bad command-line input or unreadable files.
+ * HLT nothing can wake; 124 when -max-insns is reached; 2 when -accel lockstep finds the engines disagreeing;
+ * 1 for bad command-line input or unreadable files.
  * Invariants: every bad input is reported as "pcjit: ..." on stderr with exit status 1, before the guest runs.
  * Left out: the display, snapshots, the PC devices (their own issues). */
 #include <errno.h>
@@ -48,7 +49,7 @@ static void usage(FILE *f)
             "usage: pcjit [options]\n"
             "  -bios FILE            firmware image (raw), mapped below 4 GiB and started at the reset vector\n"
             "  -m MB                 guest RAM in MiB (default 32, 2..3072)\n"
-            "  -accel interp|jit|lockstep   execution engine (default interp; lockstep not built yet)\n"
+            "  -accel interp|jit|lockstep   execution engine (default interp; lockstep: both, compared per block)\n"
             "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, exec, int, unimp (to stderr or -D FILE)\n"
             "  -D FILE               log file for -d\n"
             "  -stats                print execution statistics on exit\n"
@@ -122,8 +123,11 @@ static Accel parse_accel(const char *s)
             die("-accel jit: no JIT backend for this host yet (use -accel interp)%s", "");
         return ACCEL_JIT;
     }
-    if (strcmp(s, "lockstep") == 0)
-        die("-accel %s: not built yet (interp and jit work)", s);
+    if (strcmp(s, "lockstep") == 0) {
+        if (!jit_available())
+            die("-accel lockstep: no JIT backend for this host to compare with%s", "");
+        return ACCEL_LOCKSTEP;
+    }
     die("unknown accelerator '%s' (interp, jit, lockstep)", s);
 }
 
@@ -226,6 +230,9 @@ static int run_machine(CpuState *env, Machine *m, const Options *o, const ExecOp
         case STOP_SHUTDOWN:
             fprintf(stderr, "pcjit: guest shut down (triple fault)\n");
             return 0;
+        case STOP_MISMATCH:
+            fprintf(stderr, "pcjit: stopped: the JIT and the interpreter disagree (-accel lockstep)\n");
+            return 2;
         case STOP_RESET:
             if (o->no_reboot) {
                 fprintf(stderr, "pcjit: guest requested a reset (-no-reboot: exiting)\n");

@@ -5,7 +5,7 @@
  * that rewrites the very next instruction of the running block, code patched inside a loop, REP STOSB over the
  * code that follows it, a page-crossing store into code; and invalidation bookkeeping (tb_page_has_code).
  * Programs are hand-assembled byte arrays (the encodings are commented); machines come from tests/harness.h.
- * Every test runs under the interpreter and, where the host has a backend, the JIT (-accel jit). */
+ * Every test runs under the interpreter and, where the host has a backend, under -accel jit and -accel lockstep. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +26,14 @@ static void teardown(void)
     harness_free(h);
 }
 
-/* Loop tests run once per engine: _i = 0 the interpreter, 1 the JIT (skipped where the host has none). */
+/* Loop tests run once per engine: _i = 0 the interpreter, 1 the JIT, 2 lockstep (both, compared per block; a
+ * disagreement stops the run with STOP_MISMATCH). Hosts without a JIT backend run the interpreter three times. */
 static void select_engine(int i)
 {
-    if (i == 1 && !jit_available())
+    static const char *const names[] = { "interp", "jit", "lockstep" };
+    if (i > 0 && !jit_available())
         return;
-    ck_assert(harness_set_accel(h, i == 0 ? "interp" : "jit"));
+    ck_assert(harness_set_accel(h, names[i]));
 }
 
 static uint32_t ram32(uint32_t pa)
@@ -545,22 +547,22 @@ static Suite *exec_suite(void)
     Suite *s = suite_create("exec");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, test_real_mode_program, 0, 2);
-    tcase_add_loop_test(tc, test_real_mode_fault_is_precise, 0, 2);
-    tcase_add_loop_test(tc, test_flat32_loop_counts, 0, 2);
-    tcase_add_loop_test(tc, test_max_insns_and_exit_request, 0, 2);
-    tcase_add_loop_test(tc, test_fetch_fault_cr2, 0, 2);
-    tcase_add_loop_test(tc, test_fetch_fault_second_page, 0, 2);
-    tcase_add_loop_test(tc, test_interrupt_after_sti_hlt, 0, 2);
-    tcase_add_loop_test(tc, test_interrupt_breaks_chained_loop, 0, 2);
-    tcase_add_loop_test(tc, test_hlt_with_if_clear_stops, 0, 2);
-    tcase_add_loop_test(tc, test_smc_next_instruction_same_block, 0, 2);
-    tcase_add_loop_test(tc, test_smc_patch_in_loop, 0, 2);
-    tcase_add_loop_test(tc, test_smc_rep_stos_over_following_code, 0, 2);
-    tcase_add_loop_test(tc, test_smc_stosb_next_instruction, 0, 2);
-    tcase_add_loop_test(tc, test_smc_data_next_to_code, 0, 2);
-    tcase_add_loop_test(tc, test_smc_crossing_store_into_code, 0, 2);
-    tcase_add_loop_test(tc, test_tb_invalidation_bookkeeping, 0, 2);
+    tcase_add_loop_test(tc, test_real_mode_program, 0, 3);
+    tcase_add_loop_test(tc, test_real_mode_fault_is_precise, 0, 3);
+    tcase_add_loop_test(tc, test_flat32_loop_counts, 0, 3);
+    tcase_add_loop_test(tc, test_max_insns_and_exit_request, 0, 3);
+    tcase_add_loop_test(tc, test_fetch_fault_cr2, 0, 3);
+    tcase_add_loop_test(tc, test_fetch_fault_second_page, 0, 3);
+    tcase_add_loop_test(tc, test_interrupt_after_sti_hlt, 0, 3);
+    tcase_add_loop_test(tc, test_interrupt_breaks_chained_loop, 0, 3);
+    tcase_add_loop_test(tc, test_hlt_with_if_clear_stops, 0, 3);
+    tcase_add_loop_test(tc, test_smc_next_instruction_same_block, 0, 3);
+    tcase_add_loop_test(tc, test_smc_patch_in_loop, 0, 3);
+    tcase_add_loop_test(tc, test_smc_rep_stos_over_following_code, 0, 3);
+    tcase_add_loop_test(tc, test_smc_stosb_next_instruction, 0, 3);
+    tcase_add_loop_test(tc, test_smc_data_next_to_code, 0, 3);
+    tcase_add_loop_test(tc, test_smc_crossing_store_into_code, 0, 3);
+    tcase_add_loop_test(tc, test_tb_invalidation_bookkeeping, 0, 3);
 
     suite_add_tcase(s, tc);
     /* tens of thousands of translations: seconds under the sanitizers; the engine does not matter here */

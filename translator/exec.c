@@ -13,6 +13,7 @@
  * delivery itself (excp.c), the devices and virtual time
  * (XXX: until the PC platform adds a clock, HLT with nothing pending returns STOP_HALT). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "exec.h"
 #include "mmu.h"
@@ -22,6 +23,7 @@
 /* State of one cpu_exec call that must survive a longjmp (it lives in cpu_exec's frame). */
 typedef struct ExecRun {
     const ExecOptions *opt;
+    bool lockstep;      /* -accel lockstep: run_tb is ignored, lockstep_run_tb runs both engines */
     TB *(*run_tb)(CpuState *env, TB *tb);   /* the engine: interp_run_tb or jit_run_tb (same contract) */
     uint64_t start_icount;
     TB *running;        /* TB inside interp_run_tb, or NULL */
@@ -180,6 +182,151 @@ static void exec_exception(CpuState *env, ExecRun *run)
     mmu_sync_checks(env);
 }
 
+/* ---- -accel lockstep: every block runs in the interpreter, is undone, runs in the JIT, and both are compared ---- */
+
+StoreLog *exec_store_log;
+
+enum { LOCKSTEP_LOG_CAP = 1 << 20 };
+
+typedef struct LockstepSide {
+    bool raised;            /* left by longjmp (exception, SMC restart) */
+    int vector, error;
+    uint32_t cur_op;
+    TB *next;
+    uint32_t exit_reason;
+    int32_t exit_slot;
+} LockstepSide;
+
+static struct {
+    CpuState *before, *after_interp;    /* snapshots (CpuState is large: allocated once) */
+    StoreLog log;
+    StoreLogEntry *interp_stores;
+    uint32_t ninterp_stores;
+} ls;
+
+/* Run tb with one engine, catching a longjmp out of it. */
+static void lockstep_run_one(CpuState *env, TB *tb, TB *(*fn)(CpuState *, TB *), LockstepSide *out)
+{
+    jmp_buf outer;
+    memcpy(outer, env->jmp_env, sizeof(jmp_buf));
+    volatile bool raised = false;
+    TB *volatile next = NULL;
+    env->exit_slot = -1;
+    if (setjmp(env->jmp_env) == 0)
+        next = fn(env, tb);
+    else
+        raised = true;
+    memcpy(env->jmp_env, outer, sizeof(jmp_buf));
+    *out = (LockstepSide){ .raised = raised, .vector = env->exc_vector, .error = env->exc_error,
+                           .cur_op = env->cur_op, .next = next, .exit_reason = env->exit_reason,
+                           .exit_slot = env->exit_slot };
+}
+
+/* The architectural state two engines must agree on after a block (IR locals are free to differ). */
+static const char *lockstep_diff(const CpuState *a, const CpuState *b)
+{
+    static char what[64];
+    for (int i = 0; i < IR_NUM_GLOBALS; i++)
+        if (a->t[i] != b->t[i]) {
+            snprintf(what, sizeof(what), "global t[%d]: %08x vs %08x", i, a->t[i], b->t[i]);
+            return what;
+        }
+    if (memcmp(a->seg, b->seg, sizeof(a->seg)) || memcmp(&a->ldtr, &b->ldtr, sizeof(SegCache)) ||
+        memcmp(&a->tr, &b->tr, sizeof(SegCache)))
+        return "segment registers";
+    if (a->cr0 != b->cr0 || a->cr2 != b->cr2 || a->cr3 != b->cr3 || a->cr4 != b->cr4 || a->hflags != b->hflags ||
+        memcmp(a->dr, b->dr, sizeof(a->dr)) || a->gdt_base != b->gdt_base || a->idt_base != b->idt_base ||
+        a->gdt_limit != b->gdt_limit || a->idt_limit != b->idt_limit || a->efer != b->efer ||
+        a->halted != b->halted || a->dr6_pending != b->dr6_pending || a->a20_mask != b->a20_mask)
+        return "system state (CRn, DRn, hflags, descriptor tables, EFER, HLT)";
+    return NULL;
+}
+
+static void lockstep_undo(const StoreLog *log)
+{
+    for (uint32_t i = log->n; i-- > 0;) {
+        const StoreLogEntry *e = &log->e[i];
+        for (int k = 0; k < e->size; k++)
+            e->host[k] = (uint8_t)(e->old >> (8 * k));
+    }
+}
+
+static bool lockstep_setup(void)
+{
+    if (ls.before)
+        return true;
+    ls.before = malloc(sizeof(CpuState));
+    ls.after_interp = malloc(sizeof(CpuState));
+    ls.log.e = malloc(LOCKSTEP_LOG_CAP * sizeof(StoreLogEntry));
+    ls.interp_stores = malloc(LOCKSTEP_LOG_CAP * sizeof(StoreLogEntry));
+    ls.log.cap = LOCKSTEP_LOG_CAP;
+    return ls.before && ls.after_interp && ls.log.e && ls.interp_stores;
+}
+
+static int lockstep_mismatch(const CpuState *env, const TB *tb, const char *what)
+{
+    fprintf(stderr, "pcjit: lockstep mismatch in the block at %04x:%08x (phys %08x, %u instructions): %s\n",
+            env->seg[SEG_CS].sel, tb->pc, tb->phys_pc, tb->ninsns, what);
+    return STOP_MISMATCH;
+}
+
+/* Compare the JIT's run (env, side j) with the interpreter's (ls.after_interp, side i). */
+static const char *lockstep_compare(const CpuState *env, const LockstepSide *i, const LockstepSide *j)
+{
+    if (i->raised != j->raised || (i->raised && (i->vector != j->vector || i->error != j->error)))
+        return "exception raised (vector / error code)";
+    if (!i->raised && (i->exit_reason != j->exit_reason || i->exit_slot != j->exit_slot))
+        return "block exit";
+    if (ls.ninterp_stores != ls.log.n)
+        return "number of stores";
+    for (uint32_t k = 0; k < ls.log.n; k++)
+        if (ls.interp_stores[k].pa != ls.log.e[k].pa || ls.interp_stores[k].val != ls.log.e[k].val ||
+            ls.interp_stores[k].size != ls.log.e[k].size)
+            return "stored address or value";
+    return lockstep_diff(ls.after_interp, env);
+}
+
+/* Run tb in lockstep. Returns the chained successor (as run_tb does), may longjmp like run_tb, and sets *stop to
+ * STOP_MISMATCH when the engines disagree. Blocks with effects that cannot be undone (port I/O, MMIO, TB
+ * invalidation, a store log overflow) keep the interpreter's result without comparing. */
+static TB *lockstep_run_tb(CpuState *env, TB *tb, int *stop)
+{
+    Machine *m = env->machine;
+    LockstepSide si, sj;
+    uint64_t io = m ? m->io_accesses + m->mmio_accesses : 0, inval = exec_stats.tb_invalidations;
+    memcpy(ls.before, env, sizeof(CpuState));
+    ls.log.n = 0;
+    ls.log.overflow = false;
+    lockstep_run_one(env, tb, interp_run_tb, &si);
+    bool undoable = !ls.log.overflow && inval == exec_stats.tb_invalidations && !tb->invalid &&
+                    (!m || io == m->io_accesses + m->mmio_accesses) && !(si.raised && si.vector == EXCP_SMC_RESTART);
+    if (!undoable) {
+        if (si.raised)
+            longjmp(env->jmp_env, 1);
+        return si.next;
+    }
+    memcpy(ls.after_interp, env, sizeof(CpuState));
+    memcpy(ls.interp_stores, ls.log.e, ls.log.n * sizeof(StoreLogEntry));
+    ls.ninterp_stores = ls.log.n;
+    lockstep_undo(&ls.log);
+    jmp_buf keep;
+    uint32_t request = env->exit_request;   /* raised meanwhile by another thread (a watchdog): keep it */
+    memcpy(keep, env->jmp_env, sizeof(jmp_buf));
+    memcpy(env, ls.before, sizeof(CpuState));
+    memcpy(env->jmp_env, keep, sizeof(jmp_buf));
+    env->exit_request |= request;
+    ls.log.n = 0;
+    lockstep_run_one(env, tb, jit_run_tb, &sj);
+    const char *diff = lockstep_compare(env, &si, &sj);
+    if (diff) {
+        *stop = lockstep_mismatch(env, tb, diff);
+        return NULL;
+    }
+    if (sj.raised)
+        longjmp(env->jmp_env, 1);
+    return sj.next;
+}
+
 /* ---- the loop ---- */
 
 static void exec_log_tb(const ExecRun *run, const CpuState *env, const TB *tb)
@@ -227,7 +374,17 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
         run->flush_gen = tb_flush_count(env);
         run->running = tb;
         tb_set_current(env, tb);
-        next = run->run_tb(env, tb);
+        if (run->lockstep) {
+            int stop = -1;
+            next = lockstep_run_tb(env, tb, &stop);
+            if (stop >= 0) {
+                tb_set_current(env, NULL);
+                run->running = NULL;
+                return stop;
+            }
+        } else {
+            next = run->run_tb(env, tb);
+        }
         tb_set_current(env, NULL);
         run->running = NULL;
         env->icount += tb->ninsns;
@@ -262,9 +419,13 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
 int cpu_exec(CpuState *env, const ExecOptions *opt)
 {
     ExecRun run = { .opt = opt, .start_icount = env->icount, .prev_slot = -1, .run_tb = interp_run_tb };
-    /* XXX: ACCEL_LOCKSTEP (interpreter and JIT side by side) is not built yet: it runs the interpreter */
     if (opt->accel == ACCEL_JIT && jit_available())
         run.run_tb = jit_run_tb;
+    if (opt->accel == ACCEL_LOCKSTEP && jit_available() && lockstep_setup()) {
+        run.lockstep = true;
+        exec_store_log = &ls.log;
+        tlb_flush_all(env);     /* no direct-write TLB entry may survive from before (exec.h, StoreLog) */
+    }
     tb_cache_init(env);
     interp_init();
     mmu_sync_checks(env);
@@ -276,6 +437,7 @@ int cpu_exec(CpuState *env, const ExecOptions *opt)
         int stop = exec_loop(env, &run);
         if (stop >= 0) {
             tb_set_current(env, NULL);
+            exec_store_log = NULL;
             return stop;
         }
     }

@@ -51,6 +51,9 @@ typedef enum ExecStop {
     STOP_SHUTDOWN,      /* triple fault without reset */
     STOP_RESET,         /* reset requested (triple fault with reset, keyboard controller) */
 } ExecStop;
+/* -accel lockstep only: the JIT and the interpreter disagreed on a block (details on stderr). Kept out of the
+ * ExecStop enum so that existing switches over ExecStop stay complete. */
+enum { STOP_MISMATCH = STOP_RESET + 1 };
 
 typedef struct ExecOptions {
     Accel accel;
@@ -85,6 +88,12 @@ void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len);
  * after it). If the running TB has more instructions after it, unwinds the same way (nothing of the instruction may
  * have been written yet); otherwise returns. */
 void tb_stop_after_insn(CpuState *env);
+/* Lockstep (exec.c): while exec_store_log is set, the softmmu appends every RAM store to it (so the exec loop can
+ * undo a block's stores and compare two engines' stores) and tb_page_has_code() says yes for every page, which
+ * keeps all stores — inline fast paths and helpers' direct RAM access alike — on the logged slow path. */
+typedef struct StoreLogEntry { uint8_t *host; uint32_t pa, old, val; uint8_t size; } StoreLogEntry;
+typedef struct StoreLog { StoreLogEntry *e; uint32_t n, cap; bool overflow; } StoreLog;
+extern StoreLog *exec_store_log;
 /* Does this physical page hold translated code? (the TLB uses it to route stores through the slow path) */
 bool tb_page_has_code(CpuState *env, uint32_t pa);
 /* Translate the block at the current CS:EIP (used by the exec loop and by tests). */

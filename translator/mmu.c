@@ -500,8 +500,22 @@ static void st_prepare(CpuState *env, uint32_t lin, int size, int mmu_idx, StTar
     }
 }
 
+/* -accel lockstep: remember the bytes a RAM store replaces (exec.c undoes and compares them). */
+static void st_log(const StTarget *t, uint32_t val, int size)
+{
+    StoreLog *log = exec_store_log;
+    if (log->n == log->cap) {
+        log->overflow = true;
+        return;
+    }
+    log->e[log->n++] = (StoreLogEntry){ .host = t->host, .pa = t->pa, .old = host_ld(t->host, size),
+                                        .val = val & ones(size), .size = (uint8_t)size };
+}
+
 static void st_commit(CpuState *env, const StTarget *t, uint32_t val, int size)
 {
+    if (t->host && __builtin_expect(exec_store_log != NULL, 0))
+        st_log(t, val, size);
     if (t->host)
         host_st(t->host, val, size);
     else if (!t->unassigned)

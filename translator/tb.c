@@ -190,6 +190,8 @@ static void tb_page_remove(TbCache *tc, TB *tb, int n, uint32_t pa)
 
 bool tb_page_has_code(CpuState *env, uint32_t pa)
 {
+    if (exec_store_log)
+        return true;    /* lockstep: every store must reach the logged slow path (exec.h) */
     if (!env->tbs)
         return false;
     PageDesc *pd = tb_page_desc(env->tbs, pa, false);
