@@ -419,32 +419,3 @@ void xlat_LFS(Xlat *x) { sys_load_far_ptr(x, SEG_FS); }
 void xlat_LGS(Xlat *x) { sys_load_far_ptr(x, SEG_GS); }
 void xlat_LSS(Xlat *x) { sys_load_far_ptr(x, SEG_SS); }
 
-/* ---- x87 / MMX until the FPU issue: the CPU behaves as a P6 whose FPU is absent (CPUID.FPU = 0) ---- */
-
-/* x87 escape: CR0.EM or CR0.TS -> #NM (SDM vol 3 2.5, table 2-2); otherwise there is no FPU to run it: #UD,
- * logged once. XXX: the FPU issue replaces this handler. */
-void xlat_FPU(Xlat *x)
-{
-    if (x->hflags & HF_EM_TS)
-        xlat_raise(x, EXC_NM, -1);
-    else
-        xlat_unimplemented(x);
-}
-
-/* WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set, else nothing to wait for. */
-void xlat_WAIT(Xlat *x)
-{
-    if (!(x->hflags & HF_EM_TS))
-        return;
-    IrBlock *b = x->b;
-    int l_ok = ir_new_label(b);
-    int mpts = ir_op2i(b, IR_AND_I, sys_ldenv(x, offsetof(CpuState, cr0), 4), CR0_MP | CR0_TS);
-    ir_brcondi(b, IRC_NE, mpts, CR0_MP | CR0_TS, l_ok);
-    xlat_raise(x, EXC_NM, -1);
-    x->end = false;   /* the raise is on one path only */
-    ir_set_label(b, l_ok);
-}
-
-/* MMX (not reported by CPUID): #UD, as with CR0.EM = 1 (SDM vol 3 12.1). XXX: the MMX issue replaces these. */
-void xlat_MMX(Xlat *x) { xlat_unimplemented(x); }
-void xlat_EMMS(Xlat *x) { xlat_unimplemented(x); }
