@@ -13,6 +13,7 @@
  *     spilling over a page (phys_page2), single-step blocks of one instruction, #UD for invalid encodings.
  * Left out: the native differential test (tests/native), control transfer and strings (test_xlat_ctl.c). */
 #include <check.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,6 +651,47 @@ START_TEST(invalid_opcode_raises_ud)
 }
 END_TEST
 
+/* xlat_block with the fetch fault of the first instruction caught: false if it raised. */
+static bool translate_caught(Harness *h, IrBlock *b, uint32_t pc)
+{
+    uint32_t size, page2;
+    if (setjmp(h->env->jmp_env))
+        return false;
+    xlat_block(h->env, b, pc, 0, h->env->hflags, &size, &page2);
+    return true;
+}
+
+/* Every block the translator builds from random bytes (32-bit flat, 16-bit real mode) obeys the IR's rules
+ * (ir_verify), before and after the optimiser. A fetch fault of a block's first instruction unwinds through
+ * env->jmp_env, which this test catches itself. */
+START_TEST(random_blocks_verify)
+{
+    static char err[256];
+    for (int mode = 0; mode < 2; mode++) {
+        Harness *h = mode ? real_new() : flat_new();
+        IrBlock *b = block_new();
+        uint32_t base = mode ? CODE_REAL : CODE_FLAT;
+        for (int i = 0; i < 3000; i++) {
+            uint8_t bytes[64];
+            for (int k = 0; k < 64; k++)
+                bytes[k] = (uint8_t)rnd();
+            harness_write(h, base, bytes, sizeof bytes);
+            if (!translate_caught(h, b, base + rnd() % 16))
+                continue;   /* the first instruction faulted while being fetched */
+            if (!ir_verify(b, err, sizeof err)) {
+                static char listing[200000];
+                ir_print(b, listing, sizeof listing);
+                ck_abort_msg("mode %d block %d: %s\n%s", mode, i, err, listing);
+            }
+            ir_optimize(b);
+            ck_assert_msg(ir_verify(b, err, sizeof err), "mode %d block %d after ir_optimize: %s", mode, i, err);
+        }
+        free(b);
+        harness_free(h);
+    }
+}
+END_TEST
+
 static Suite *alu_suite(void)
 {
     Suite *s = suite_create("xlat_alu");
@@ -677,6 +719,8 @@ static Suite *alu_suite(void)
     tc = tcase_create("block");
     tcase_add_test(tc, block_limits);
     tcase_add_test(tc, invalid_opcode_raises_ud);
+    tcase_add_test(tc, random_blocks_verify);
+    tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
 }
