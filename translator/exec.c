@@ -23,6 +23,7 @@
 /* State of one cpu_exec call that must survive a longjmp (it lives in cpu_exec's frame). */
 typedef struct ExecRun {
     const ExecOptions *opt;
+    uint64_t deliveries;    /* exceptions and interrupts delivered: they count against max_insns too */
     bool lockstep;      /* -accel lockstep: run_tb is ignored, lockstep_run_tb runs both engines */
     TB *(*run_tb)(CpuState *env, TB *tb);   /* the engine: interp_run_tb or jit_run_tb (same contract) */
     uint64_t start_icount;
@@ -66,6 +67,13 @@ void log_unimplemented_once(const char *what, uint32_t key)
 
 /* ---- events between blocks ---- */
 
+/* -max-insns: retired instructions plus deliveries, so that a handler that faults again (no instruction ever
+ * completes) or a fetch fault loop still ends the run. */
+static inline bool exec_budget_spent(const CpuState *env, const ExecRun *run)
+{
+    return run->opt->max_insns && env->icount - run->start_icount + run->deliveries >= run->opt->max_insns;
+}
+
 static void exec_log_int(const ExecRun *run, CpuState *env, const char *kind, int vector, int error)
 {
     if (!run->opt->log || !(run->opt->log_mask & LOG_INT))
@@ -84,6 +92,7 @@ static void exec_debug_trap(CpuState *env, ExecRun *run)
     run->prev = NULL;
     exec_log_int(run, env, "DBG", EXC_DB, -1);
     exec_stats.exceptions++;
+    run->deliveries++;
     env->exc_is_trap = true;
     env->exc_next_eip = env->t[G_EIP];
     cpu_do_interrupt(env, EXC_DB, false, -1, env->t[G_EIP], false);
@@ -99,6 +108,7 @@ static bool exec_check_interrupts(CpuState *env, ExecRun *run)
         env->nmi_pending = false;
         exec_log_int(run, env, "NMI", EXC_NMI, -1);
         exec_stats.interrupts++;
+        run->deliveries++;
         cpu_do_interrupt(env, EXC_NMI, false, -1, env->t[G_EIP], true);
         env->old_exception = -1;
         return true;
@@ -110,6 +120,7 @@ static bool exec_check_interrupts(CpuState *env, ExecRun *run)
         return false;   /* the controller withdrew the request */
     exec_log_int(run, env, "IRQ", vector, -1);
     exec_stats.interrupts++;
+    run->deliveries++;
     cpu_do_interrupt(env, vector & 0xff, false, -1, env->t[G_EIP], true);
     env->old_exception = -1;
     return true;
@@ -126,7 +137,7 @@ static int exec_events(CpuState *env, ExecRun *run)
         return STOP_RESET;
     if (env->shutdown)
         return STOP_SHUTDOWN;
-    if (run->opt->max_insns && env->icount - run->start_icount >= run->opt->max_insns)
+    if (exec_budget_spent(env, run))
         return STOP_LIMIT;
     bool shadow = ((env->hflags & HF_INHIBIT_IRQ) && !env->halted) || run->no_irq_once;
     if (!run->no_irq_once)
@@ -174,6 +185,7 @@ static void exec_exception(CpuState *env, ExecRun *run)
     }
     env->exc_is_int = false;
     exec_stats.exceptions++;
+    run->deliveries++;
     exec_log_int(run, env, is_int ? "INT" : "EXC", vector, env->exc_error);
     cpu_do_interrupt(env, vector, is_int, env->exc_error, env->exc_next_eip, false);
     env->old_exception = -1;
@@ -360,7 +372,7 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
                 return stop;
             events = false;
             next = NULL;
-        } else if (run->opt->max_insns && env->icount - run->start_icount >= run->opt->max_insns) {
+        } else if (exec_budget_spent(env, run)) {
             return STOP_LIMIT;
         }
         TB *tb = next;

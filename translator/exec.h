@@ -59,7 +59,7 @@ typedef struct ExecOptions {
     Accel accel;
     void (*disas)(FILE *f, const uint8_t *code, int len, uint32_t eip, bool code32); /* -d in_asm, or NULL */
     bool stop_on_hlt;         /* return STOP_HALT at any HLT (test harnesses) */
-    uint64_t max_insns;       /* 0 = unlimited */
+    uint64_t max_insns;       /* 0 = unlimited; counts retired instructions plus exceptions/interrupts delivered */
     FILE *log;                /* -d output, or NULL */
     unsigned log_mask;        /* LOG_* bits */
 } ExecOptions;
