@@ -652,12 +652,12 @@ START_TEST(invalid_opcode_raises_ud)
 END_TEST
 
 /* xlat_block with the fetch fault of the first instruction caught: false if it raised. */
-static bool translate_caught(Harness *h, IrBlock *b, uint32_t pc)
+static bool translate_caught(Harness *h, IrBlock *b, uint32_t pc, uint32_t hflags)
 {
     uint32_t size, page2;
     if (setjmp(h->env->jmp_env))
         return false;
-    xlat_block(h->env, b, pc, 0, h->env->hflags, &size, &page2);
+    xlat_block(h->env, b, pc, 0, hflags, &size, &page2);
     return true;
 }
 
@@ -676,7 +676,9 @@ START_TEST(random_blocks_verify)
             for (int k = 0; k < 64; k++)
                 bytes[k] = (uint8_t)rnd();
             harness_write(h, base, bytes, sizeof bytes);
-            if (!translate_caught(h, b, base + rnd() % 16))
+            /* also vary what the block depends on: code size, CPL 3, single step, execute breakpoints */
+            uint32_t hf = h->env->hflags ^ (rnd() & (HF_CS32 | HF_TF | HF_DR_EXEC)) ^ ((rnd() & 1) ? 3 : 0);
+            if (!translate_caught(h, b, base + rnd() % 16, hf))
                 continue;   /* the first instruction faulted while being fetched */
             if (!ir_verify(b, err, sizeof err)) {
                 static char listing[200000];
