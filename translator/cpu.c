@@ -9,6 +9,10 @@
 #include "mmu.h"
 #include "sys.h"
 
+/* The x87 unit's reset (fpu.c). Weak so this file does not depend on the FPU being linked. XXX: RESET (as opposed
+ * to FNINIT) also zeroes R0-R7 and loads FCW = 0040H, FTW = 5555H (SDM vol 3 table 9-1): fpu.c's to decide. */
+extern void fpu_reset(CpuState *env) __attribute__((weak));
+
 /* CPUID signature: family 6, model 5, stepping 2 (Pentium II). RESET leaves it in EDX (SDM vol 3 9.1.4). */
 enum { CPU_SIGNATURE = 0x0652 };
 
@@ -60,6 +64,8 @@ void cpu_reset(CpuState *env)
     env->exc_is_trap = false;
     env->exc_next_eip = 0;
     env->old_exception = -1;
+    if (fpu_reset)
+        fpu_reset(env);
     cpu_update_hflags(env);
     tlb_flush_all(env);
 }
