@@ -225,7 +225,7 @@ static bool verify_fields(Verify *v, int i, const IrOp *o)
     case IR_SETCC: case IR_SETCC_I: case IR_BRCOND: case IR_BRCOND_I:
         return o->sz < IRC_NB ? true : verify_fail(v, i, "condition", o->sz);
     case IR_EXTRACT: case IR_DEPOSIT:
-        if (o->sz < 1 || o->sz > 32 || o->imm > 32u - o->sz)
+        if (o->sz < 1 || o->sz > 32 || o->imm > 31)   /* a field may run past bit 31: its top is cut off */
             return verify_fail(v, i, "bit field", o->imm);
         return true;
     case IR_CALL:
