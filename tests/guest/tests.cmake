@@ -1,6 +1,7 @@
 # tests/guest/tests.cmake — the bare-metal guest test programs (tests/guest/*.asm, docs/guest-tests.md).
-# Each program is assembled by nasm into a 128 KiB firmware image and becomes two CTests:
+# Each program is assembled by nasm into a 128 KiB firmware image and becomes three CTests:
 #   guest_<name>       under pcjit (-bios, interpreter), label "guest"
+#   guest_<name>_jit   under pcjit with the JIT of the host (-accel jit), labels "guest;jit"
 #   guest_<name>_qemu  under qemu-system-i386 (when installed), labels "guest;qemu"
 # Where QEMU itself is wrong, GUEST_QEMU_KNOWN_FAIL_<name> lists the checks it fails; that QEMU test is WILL_FAIL
 # and run-guest.sh makes it "fail as expected" only if exactly those checks fail (anything else is a real failure).
@@ -44,6 +45,10 @@ foreach(p ${GUEST_PROGRAMS})
       COMMAND sh ${GUEST_DIR}/run-guest.sh --
               $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -debugcon stdio -m 32 -no-reboot)
     set_tests_properties(guest_${p} PROPERTIES TIMEOUT 60 LABELS guest)
+    add_test(NAME guest_${p}_jit
+      COMMAND sh ${GUEST_DIR}/run-guest.sh --
+              $<TARGET_FILE:pcjit> -bios ${bin} -accel jit -debugcon stdio -m 32 -no-reboot)
+    set_tests_properties(guest_${p}_jit PROPERTIES TIMEOUT 60 LABELS "guest;jit")
   endif()
   if(QEMU_SYSTEM_I386)
     set(known "${GUEST_QEMU_KNOWN_FAIL_${p}}")
