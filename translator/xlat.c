@@ -419,6 +419,23 @@ static CondCmp cond_after_sub(Xlat *x, int base, int size)
     }
 }
 
+/* INC/DEC set OF SF ZF as ADD/SUB of 1 would, so the signed conditions compare the original operand a with 1:
+ * after DEC, L <=> a <s 1 and LE <=> a <=s 1; after INC, L <=> a <s -1 and LE <=> a <s 0 (a = dst -/+ 1).
+ * O is dst == 0x80.. (INC) or dst == 0x7f.. (DEC). */
+static CondCmp cond_after_incdec(Xlat *x, int base, int size, bool dec)
+{
+    uint32_t sign = 1u << (size * 8 - 1);
+    int a;
+    if (base == 0)
+        return cmp_ri(IRC_EQ, G_CC_DST, dec ? sign - 1 : sign);
+    if (base != 6 && base != 7)
+        return cmp_ri(-1, IR_NONE, 0);
+    a = xlat_sext(x, ir_op2i(x->b, IR_ADD_I, G_CC_DST, dec ? 1 : 0xffffffffu), size);
+    if (dec)
+        return cmp_ri(base == 6 ? IRC_LT : IRC_LE, a, 1);
+    return cmp_ri(IRC_LT, a, base == 6 ? 0xffffffffu : 0);
+}
+
 static CondCmp cond_static(Xlat *x, int base)
 {
     int kind = cc_kind(x->cc_op), size = cc_size(x->cc_op);
@@ -438,6 +455,8 @@ static CondCmp cond_static(Xlat *x, int base)
         if (cf >= 0)
             return cmp_ri(IRC_NE, cf, 0);
     }
+    if (kind == CC_OP_INCB || kind == CC_OP_DECB)
+        return cond_after_incdec(x, base, size, kind == CC_OP_DECB);
     if (kind == CC_OP_LOGICB) {
         switch (base) {
         case 0: case 1: return cmp_rr(IRC_NE, G_CC_DST, G_CC_DST);   /* OF = CF = 0: never */
