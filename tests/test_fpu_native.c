@@ -11,7 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
+#if defined(__x86_64__)
+#include <sys/mman.h>
+#endif
 #include "fpu_soft.h"
+#include "harness.h"
 
 enum { CASES_PER_OP = 60000, MAX_REPORT = 8 };
 
@@ -246,8 +251,9 @@ static void run_soft(Op op, Fx80 a, Fx80 b, const uint8_t raw[10], uint16_t cw, 
     case OP_PREM:
     case OP_PREM1:
         fx_store80(r->out, fx_prem(&c, a, b, op == OP_PREM1, &q, &partial));
-        c.sw = (uint16_t)((c.sw & ~FX_C1) | (q & 4 ? FX_C0 : 0) | (q & 2 ? FX_C3 : 0) | (q & 1 ? FX_C1 : 0) |
-                          (partial ? FX_C2 : 0));
+        if (q < 8)
+            c.sw = (uint16_t)((c.sw & ~FX_C1) | (q & 4 ? FX_C0 : 0) | (q & 2 ? FX_C3 : 0) | (q & 1 ? FX_C1 : 0) |
+                              (partial ? FX_C2 : 0));
         break;
     case OP_CONST: fx_store80(r->out, fx_const(&c, raw[0] % 7)); break;
     case OP_LD32: fx_store80(r->out, fx_from_f32(&c, (uint32_t)get_le(raw, 4))); break;
@@ -321,6 +327,286 @@ static int run_op(Op op, int n)
     return bad;
 }
 
+/* ---- whole x87 programs: the guest (pcjit, flat 32-bit) against the host ---- */
+
+enum { PROG_MAX = 512, DATA_SIZE = 0x200, SAVE_OFF = 0x100, CODE_PA = 0x10000, DATA_PA = 0x20000, PROGRAMS = 3000 };
+
+typedef struct Prog { uint8_t code[PROG_MAX]; int len; int depth; int ninsn; int16_t start[64]; } Prog;
+
+/* EBX points at data + 0x80 so that disp8 reaches the whole first 256 bytes */
+#define D8(off) (((off) - 0x80) & 0xff)
+
+static void emit_b(Prog *p, int n, ...)
+{
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n && p->len < PROG_MAX; i++)
+        p->code[p->len++] = (uint8_t)va_arg(ap, int);
+    va_end(ap);
+}
+
+/* a register index, usually one that holds a value */
+static int pick_st(const Prog *p)
+{
+    if (p->depth > 0 && rnd(4))
+        return (int)rnd((uint32_t)(p->depth < 8 ? p->depth : 8));
+    return (int)rnd(8);
+}
+
+/* One random x87 instruction (register or [ebx+disp8] form); p->depth tracks the stack depth roughly. */
+static void gen_insn(Prog *p)
+{
+    static const uint8_t d9_misc[] = { 0xe0, 0xe1, 0xe4, 0xe5, 0xf5, 0xf6, 0xf7, 0xf8, 0xfa, 0xfc, 0xfd, 0xd0 };
+    int i = pick_st(p), reg = (int)rnd(8), in_slot = (int)rnd(7) * 16, out_slot = 0x80 + (int)rnd(7) * 16;
+    bool want_push = p->depth < 3 || (p->depth < 7 && rnd(3) == 0);
+    if (want_push) {
+        switch (rnd(10)) {
+        case 0: emit_b(p, 2, 0xd9, 0xc0 + i); break;                         /* FLD ST(i) */
+        case 1: emit_b(p, 2, 0xd9, 0xe8 + (int)rnd(7)); break;               /* constants */
+        case 2: emit_b(p, 3, 0xd9, 0x43, D8(in_slot)); break;                    /* FLD m32 */
+        case 3: emit_b(p, 3, 0xdd, 0x43, D8(in_slot)); break;                    /* FLD m64 */
+        case 4: emit_b(p, 3, 0xdb, 0x43, D8(in_slot)); break;                    /* FILD m32 */
+        case 5: emit_b(p, 3, 0xdf, 0x43, D8(in_slot)); break;                    /* FILD m16 */
+        case 6: emit_b(p, 3, 0xdf, 0x6b, D8(in_slot)); break;                    /* FILD m64 */
+        case 7: emit_b(p, 3, 0xdf, 0x63, D8(0x70)); break;                       /* FBLD */
+        case 8: emit_b(p, 2, 0xd9, 0xf4); break;                             /* FXTRACT */
+        default: emit_b(p, 3, 0xdb, 0x6b, D8(in_slot)); break;                   /* FLD m80 */
+        }
+        p->depth++;
+        return;
+    }
+    switch (rnd(16)) {
+    case 0: emit_b(p, 2, 0xd8, 0xc0 | reg << 3 | i); p->depth -= reg == 3; break;
+    case 1: emit_b(p, 2, 0xdc, 0xc0 | reg << 3 | i); p->depth -= reg == 3; break;
+    case 2:
+        if (reg == 3)
+            emit_b(p, 2, 0xde, 0xd9), p->depth -= 2;                          /* FCOMPP */
+        else
+            emit_b(p, 2, 0xde, 0xc0 | reg << 3 | i), p->depth--;
+        break;
+    case 3: emit_b(p, 2, 0xd9, 0xc8 + i); break;                             /* FXCH */
+    case 4: case 5: emit_b(p, 2, 0xd9, d9_misc[rnd(sizeof(d9_misc))]); break;
+    case 6: emit_b(p, 2, rnd(2) ? 0xda : 0xdb, 0xc0 | (int)rnd(4) << 3 | i); break;   /* FCMOVcc */
+    case 7: emit_b(p, 2, 0xdb, (rnd(2) ? 0xe8 : 0xf0) + i); break;           /* FUCOMI FCOMI */
+    case 8: emit_b(p, 2, 0xdf, (rnd(2) ? 0xe8 : 0xf0) + i); p->depth--; break;   /* FUCOMIP FCOMIP */
+    case 9: {                                                                /* FST FSTP FUCOM FUCOMP ST(i) */
+        int k = (int)rnd(4);
+        emit_b(p, 2, 0xdd, 0xd0 + 8 * k + i);
+        p->depth -= k & 1;
+        break;
+    }
+    case 10: emit_b(p, 3, (int)(0xd8 + 2 * rnd(4)), 0x43 | reg << 3, D8(in_slot)); break;   /* arith m32/m64/int */
+    case 11: {                                                               /* stores to memory */
+        static const uint8_t st[][2] = { { 0xd9, 2 }, { 0xd9, 3 }, { 0xdd, 2 }, { 0xdd, 3 }, { 0xdb, 2 }, { 0xdb, 3 },
+                                         { 0xdb, 7 }, { 0xdf, 2 }, { 0xdf, 3 }, { 0xdf, 6 }, { 0xdf, 7 } };
+        int k = (int)rnd(sizeof(st) / 2);
+        emit_b(p, 3, st[k][0], 0x43 | st[k][1] << 3, D8(out_slot));
+        p->depth -= st[k][1] != 2;
+        break;
+    }
+    case 12: emit_b(p, 2, 0xdf, 0xe0); break;                                /* FNSTSW AX */
+    case 13: emit_b(p, 3, rnd(2) ? 0xd9 : 0xdd, 0x7b, D8(out_slot)); break;      /* FNSTCW / FNSTSW m16 */
+    case 14: emit_b(p, 2, 0xdd, 0xc0 + i); break;                            /* FFREE */
+    default: emit_b(p, 2, 0xda, 0xe9); p->depth -= 2; break;                 /* FUCOMPP */
+    }
+    if (p->depth < 0)
+        p->depth = 0;
+}
+
+static void prog_epilogue(Prog *p);
+
+static void gen_program(Prog *p, uint8_t *data)
+{
+    memset(data, 0, DATA_SIZE);
+    for (int k = 0; k < 6; k++) {
+        fx_store80(data + 16 * k, gen_val());
+        put_le(data + 16 * k + 10, rnd64(), 6);
+    }
+    uint8_t raw[10];
+    gen_raw(OP_LD32, raw);
+    memcpy(data + 0x60, raw, 4);
+    gen_raw(OP_LD64, raw);
+    memcpy(data + 0x68, raw, 8);
+    gen_raw(OP_BLD, raw);
+    memcpy(data + 0x70, raw, 10);
+    put_le(data + 0x7c, gen_cw(false), 2);
+    p->len = 0;
+    p->depth = 0;
+    emit_b(p, 2, 0xdb, 0xe3);                         /* FNINIT */
+    emit_b(p, 3, 0xd9, 0x6b, D8(0x7c));               /* FLDCW */
+    int n = 8 + (int)rnd(24);
+    p->ninsn = n;
+    for (int k = 0; k < n; k++) {
+        p->start[k] = (int16_t)p->len;
+        gen_insn(p);
+    }
+    p->start[n] = (int16_t)p->len;
+    prog_epilogue(p);
+}
+
+static void prog_epilogue(Prog *p)
+{
+    emit_b(p, 6, 0xdd, 0xb3, SAVE_OFF - 0x80, 0, 0, 0);   /* FNSAVE [ebx+disp32] */
+    emit_b(p, 3, 0x89, 0x43, D8(0xf0));               /* mov [ebx+f0], eax */
+    emit_b(p, 1, 0x9c);                               /* pushf */
+    emit_b(p, 1, 0x58);                               /* pop eax / rax */
+    emit_b(p, 3, 0x89, 0x43, D8(0xf4));               /* mov [ebx+f4], eax */
+}
+
+#if defined(__x86_64__)
+static bool host_run_program(const Prog *p, uint8_t *data)
+{
+    static uint8_t *code, *buf;
+    if (!code) {
+        void *c = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        void *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        if (c == MAP_FAILED || b == MAP_FAILED)
+            return false;
+        code = c;
+        buf = b;
+    }
+    uint32_t a = (uint32_t)(uintptr_t)buf + 0x80;
+    uint8_t *q = code;
+    *q++ = 0x53;                                      /* push rbx */
+    *q++ = 0xbb;                                      /* mov ebx, buf */
+    put_le(q, a, 4);
+    q += 4;
+    *q++ = 0x31; *q++ = 0xc0;                         /* xor eax, eax */
+    memcpy(q, p->code, (size_t)p->len);
+    q += p->len;
+    *q++ = 0x5b;                                      /* pop rbx */
+    *q++ = 0xc3;
+    __builtin___clear_cache((char *)code, (char *)q);
+    memcpy(buf, data, DATA_SIZE);
+    ((void (*)(void))(void *)code)();
+    memcpy(data, buf, DATA_SIZE);
+    return true;
+}
+#endif
+
+static bool guest_run_program(Harness *h, const Prog *p, uint8_t *data)
+{
+    uint8_t code[PROG_MAX + 16];
+    int n = 0;
+    code[n++] = 0xbb;
+    put_le(code + n, DATA_PA + 0x80, 4);
+    n += 4;
+    code[n++] = 0x31; code[n++] = 0xc0;
+    memcpy(code + n, p->code, (size_t)p->len);
+    n += p->len;
+    code[n++] = 0xf4;                                 /* hlt */
+    harness_write(h, CODE_PA, code, (uint32_t)n);
+    harness_write(h, DATA_PA, data, DATA_SIZE);
+    harness_set_reg(h, G_EIP, CODE_PA);
+    harness_set_reg(h, G_ESP, DATA_PA + 0x1000);
+    ExecStop st = harness_run(h, 10000);
+    harness_read(h, DATA_PA, data, DATA_SIZE);
+    return st == STOP_HALT;
+}
+
+/* bytes of the FNSAVE image that hold FIP, FCS/FOP, FDP, FDS: host addresses, not comparable */
+static bool cmp_skip(int off)
+{
+    return (off >= SAVE_OFF + 12 && off < SAVE_OFF + 28) || (off >= 0xf4 && off < 0xf8);
+}
+
+/* first differing byte offset of two result buffers, or -1 */
+static int prog_compare(const uint8_t *host, const uint8_t *guest)
+{
+    /* register slots of empty registers hold stale bytes (FNINIT keeps register contents): skipped */
+    int top = host[SAVE_OFF + 5] >> 3 & 7;
+    uint16_t tw = (uint16_t)get_le(host + SAVE_OFF + 8, 2);
+    for (int o = 0; o < SAVE_OFF + 108; o++) {
+        int slot = (o - SAVE_OFF - 28) / 10;
+        if (o >= SAVE_OFF + 28 && (tw >> (2 * ((top + slot) & 7)) & 3) == 3)
+            continue;
+        if (!cmp_skip(o) && host[o] != guest[o])
+            return o;
+    }
+    if ((get_le(host + 0xf4, 4) ^ get_le(guest + 0xf4, 4)) & 0x8d5)
+        return 0xf4;
+    return -1;
+}
+
+/* Report the first instruction after which host and guest differ (prefixes of the program). */
+static void prog_bisect(Harness *h, const Prog *p, const uint8_t *data)
+{
+    for (int n = 1; n <= p->ninsn; n++) {
+        Prog q = *p;
+        q.len = q.start[n];
+        prog_epilogue(&q);
+        uint8_t host[DATA_SIZE], guest[DATA_SIZE];
+        memcpy(host, data, DATA_SIZE);
+        memcpy(guest, data, DATA_SIZE);
+        host_run_program(&q, host);
+        guest_run_program(h, &q, guest);
+        int d = prog_compare(host, guest);
+        if (d < 0)
+            continue;
+        printf("  after insn %d:", n - 1);
+        for (int b = p->start[n - 1]; b < p->start[n]; b++)
+            printf(" %02x", p->code[b]);
+        printf("  sw host %04x guest %04x; first diff +%#x\n", (unsigned)get_le(host + SAVE_OFF + 4, 2),
+               (unsigned)get_le(guest + SAVE_OFF + 4, 2), d);
+        for (int k = 0; k < 8; k++) {
+            Fx80 a = fx_load80(host + SAVE_OFF + 28 + 10 * k), b = fx_load80(guest + SAVE_OFF + 28 + 10 * k);
+            printf("    st%d host %04x:%016llx guest %04x:%016llx\n", k, a.se, (unsigned long long)a.m, b.se,
+                   (unsigned long long)b.m);
+        }
+        if (n >= 2) {   /* the state before that instruction */
+            q.len = q.start[n - 1];
+            prog_epilogue(&q);
+            memcpy(host, data, DATA_SIZE);
+            host_run_program(&q, host);
+            printf("    before: sw %04x tw %04x", (unsigned)get_le(host + SAVE_OFF + 4, 2),
+                   (unsigned)get_le(host + SAVE_OFF + 8, 2));
+            for (int k = 0; k < 3; k++) {
+                Fx80 a = fx_load80(host + SAVE_OFF + 28 + 10 * k);
+                printf(" st%d %04x:%016llx", k, a.se, (unsigned long long)a.m);
+            }
+            printf("\n");
+        }
+        return;
+    }
+}
+
+START_TEST(fpu_native_programs)
+{
+#if defined(__x86_64__)
+    Harness *h = harness_new(1);
+    ck_assert_ptr_nonnull(h);
+    harness_flat32(h, 0x1000);
+    int bad = 0, programs = PROGRAMS;
+    const char *env = getenv("PCJIT_FPU_PROGRAMS");
+    if (env)
+        programs = atoi(env);
+    for (int k = 0; k < programs; k++) {
+        Prog p;
+        uint8_t data[DATA_SIZE], host[DATA_SIZE], guest[DATA_SIZE];
+        gen_program(&p, data);
+        memcpy(host, data, DATA_SIZE);
+        memcpy(guest, data, DATA_SIZE);
+        ck_assert(host_run_program(&p, host));
+        bool ran = guest_run_program(h, &p, guest);
+        int diff = prog_compare(host, guest);
+        if (ran && diff < 0)
+            continue;
+        if (bad++ < MAX_REPORT) {
+            printf("program %d: %s, first difference at +%#x (host %02x guest %02x)\n  code:", k,
+                   ran ? "ran" : "did not reach HLT", diff, diff >= 0 ? host[diff] : 0, diff >= 0 ? guest[diff] : 0);
+            for (int b = 0; b < p.len; b++)
+                printf(" %02x", p.code[b]);
+            printf("\n");
+            prog_bisect(h, &p, data);
+        }
+    }
+    printf("fpu programs: %d random x87 programs, %d differ\n", programs, bad);
+    harness_free(h);
+    ck_assert_int_eq(bad, 0);
+#endif
+}
+END_TEST
+
 START_TEST(fpu_native_diff)
 {
 #if defined(__x86_64__)
@@ -342,6 +628,7 @@ static Suite *fpu_native_suite(void)
     Suite *s = suite_create("fpu_native");
     TCase *tc = tcase_create("x87 vs fpu_soft");
     tcase_add_test(tc, fpu_native_diff);
+    tcase_add_test(tc, fpu_native_programs);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

@@ -5,13 +5,14 @@
  * addresses every temp as env->t[i]. JIT backends address globals as offsetof(CpuState, t[i]).
  * EFLAGS: t[G_EFLAGS] holds every bit except the six arithmetic ones (CF PF AF ZF SF OF), which live in the lazy
  * state (cc_op, cc_dst, cc_src, cc_src2) and are materialised by cc_compute_flags(); bit 1 is always set.
- * Left out: x87/MMX state (its own issue), device state (devices/). */
+ * x87/MMX state: the fpr/fpu_* fields at the end (fpu.c). Left out: device state (devices/). */
 #ifndef PCJIT_CPU_H
 #define PCJIT_CPU_H
 #include <stdint.h>
 #include <stdbool.h>
 #include <setjmp.h>
 #include "../frontend/x86_insn.h"
+#include "fpu_soft.h"
 
 /* ---- IR globals: indices into CpuState.t ---- */
 enum {
@@ -166,6 +167,18 @@ typedef struct CpuState {
     uint32_t ram_size;
     struct Machine *machine;    /* the board: port I/O, MMIO, interrupt controller */
     struct TbCache *tbs;        /* translation cache */
+
+    /* x87 FPU (fpu.c, docs/fpu.md; SDM vol 1 8.1): physical registers R0-R7, ST(i) = fpr[(fpu_top + i) & 7];
+     * MMX register n is fpr[n].m. fpu_sw keeps TOP (bits 13..11) zero: TOP lives in fpu_top. Tags are kept as
+     * "empty" bits only; FSTENV/FSAVE derive valid/zero/special from the register contents. */
+    Fx80 fpr[8];
+    uint16_t fpu_cw, fpu_sw;
+    uint8_t fpu_top;
+    uint8_t fpu_empty;          /* bit i: physical register i is empty (tag 11) */
+    uint16_t fpu_fop;           /* last non-control instruction: opcode (11 bits), CS:EIP, operand DS:offset */
+    uint16_t fpu_fcs, fpu_fds;
+    uint32_t fpu_fip, fpu_fdp;
+    uint32_t fpu_insn_eip;      /* set by translated code before each x87 helper: EIP of that instruction */
 } CpuState;
 
 #define TARGET_PAGE_BITS 12
@@ -186,5 +199,7 @@ uint32_t cc_compute_flags(uint32_t op, uint32_t dst, uint32_t src, uint32_t src2
 void cpu_update_hflags(CpuState *env);
 /* Power-on / RESET# state (SDM vol 3 9.1.1): real mode, CS=F000 base FFFF0000, EIP=FFF0. */
 void cpu_reset(CpuState *env);
+/* x87 FNINIT state (fpu.c); cpu_reset should call it (RESET = FNINIT with FCW 0040H). */
+void fpu_reset(CpuState *env);
 
 #endif

@@ -665,7 +665,7 @@ static Fx80 fx_prem_finite(FxCtx *c, Fx80 a, Fx80 b, bool round_nearest, unsigne
 Fx80 fx_prem(FxCtx *c, Fx80 a, Fx80 b, bool round_nearest, unsigned *q, bool *partial)
 {
     Fx80 res;
-    *q = 0;
+    *q = 8;                       /* no quotient: NaN or invalid operands leave C0 C3 C1 alone */
     *partial = false;
     if (fx_check2(c, a, b, &res))
         return res;
@@ -673,6 +673,7 @@ Fx80 fx_prem(FxCtx *c, Fx80 a, Fx80 b, bool round_nearest, unsigned *q, bool *pa
         c->sw &= ~FX_DE;          /* invalid wins over a denormal operand (host x87) */
         return fx_invalid(c);
     }
+    *q = 0;
     if (fx_is_zero(a))
         return a;
     if (fx_is_inf(b))           /* a itself, normalized (a pseudo-denormal gets exponent 1) */

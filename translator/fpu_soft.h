@@ -50,7 +50,8 @@ Fx80 fx_round_int(FxCtx *c, Fx80 a);          /* FRNDINT: RC, full precision */
 Fx80 fx_scale(FxCtx *c, Fx80 a, Fx80 b);      /* FSCALE: a * 2^trunc(b) */
 Fx80 fx_xtract(FxCtx *c, Fx80 a, Fx80 *sig);  /* FXTRACT: returns the exponent, *sig the significand */
 /* FPREM (round_nearest false) / FPREM1 (true): partial remainder of a by b; *q gets the low 3 quotient bits,
- * *partial is set when the reduction is incomplete (C2, SDM vol 2 FPREM). */
+ * *partial is set when the reduction is incomplete (C2, SDM vol 2 FPREM). *q = 8: NaN or invalid operands, no
+ * quotient (the x87 then clears only C2). */
 Fx80 fx_prem(FxCtx *c, Fx80 a, Fx80 b, bool round_nearest, unsigned *q, bool *partial);
 /* FLD1 FLDL2T FLDL2E FLDPI FLDLG2 FLDLN2 FLDZ (index = low 3 bits of D9 E8..EE), rounded under RC */
 Fx80 fx_const(const FxCtx *c, int idx);

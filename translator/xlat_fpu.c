@@ -1,0 +1,118 @@
+/* xlat_fpu.c — instruction handlers for the x87 escape (D8-DF), WAIT/FWAIT, FXSAVE/FXRSTOR and MMX/EMMS.
+ * The x87 state lives in CpuState (fpr, fpu_*) and every x87 instruction is one helper call (fpu.c): the IR stays
+ * 32-bit. Before the call the handler stores the instruction's EIP in env->fpu_insn_eip (the helper records it as
+ * FIP when the instruction is a non-control one). Memory operands are passed as offset + IRM aux; the helper reads
+ * and probes them before it changes anything (precise faults).
+ * Device-not-available / invalid-opcode rules (SDM vol 3 2.5 table 2-2, 9.2; vol 1 table 12-1 for MMX):
+ *   x87 escape and FXSAVE/FXRSTOR: CR0.EM or CR0.TS -> #NM;  WAIT: CR0.MP and CR0.TS -> #NM;
+ *   MMX/EMMS: CR0.EM -> #UD, else CR0.TS -> #NM.
+ * HF_EM_TS (EM or TS) is in the TB key, so the common case (both clear) costs nothing at run time.
+ * Left out (XXX): an inline IR fast path for FLD/FST/FADD/FXCH (every x87 instruction is a helper call today);
+ * MMX arithmetic (#UD, logged once). */
+#include <stddef.h>
+#include "xlat.h"
+#include "helpers.h"
+
+/* XXX(temporary): weak until the placeholder handlers in xlat_sys.c are removed */
+#define FPU_WEAK __attribute__((weak))
+
+static int fpu_movi(Xlat *x, uint32_t v)
+{
+    return ir_movi(x->b, v);
+}
+
+static void fpu_store_eip(Xlat *x)
+{
+    IrOp *o = ir_emit(x->b, IR_STENV);
+    o->a = (uint16_t)fpu_movi(x, x->pc);
+    o->imm = (uint32_t)offsetof(CpuState, fpu_insn_eip);
+    o->sz = 4;
+}
+
+/* Register forms that read or write general registers or EFLAGS: FCMOVcc (DA/DB C0-DF), FUCOMI/FCOMI (DB E8-F7),
+ * FUCOMIP/FCOMIP (DF E8-F7), FNSTSW AX (DF E0). */
+static bool fpu_reg_form_touches_gprs(int esc, int modrm)
+{
+    int reg = modrm >> 3 & 7;
+    if ((esc == 2 || esc == 3) && reg < 4)
+        return true;
+    if ((esc == 3 || esc == 7) && (reg == 5 || reg == 6))
+        return true;
+    return esc == 7 && modrm == 0xe0;
+}
+
+FPU_WEAK void xlat_FPU(Xlat *x)
+{
+    const X86Insn *in = x->insn;
+    int esc = in->opcode & 7;
+    if (x->hflags & HF_EM_TS) {
+        xlat_raise(x, EXC_NM, -1);
+        return;
+    }
+    uint32_t desc = in->modrm | (uint32_t)esc << 8 | (in->opsize == 4 ? 1u << 11 : 0) | (uint32_t)in->seg << 12;
+    fpu_store_eip(x);
+    if (in->modrm >= 0xc0) {
+        int h = fpu_reg_form_touches_gprs(esc, in->modrm) ? HELPER_fpu_reg_gpr : HELPER_fpu_reg;
+        xlat_call(x, h, fpu_movi(x, desc), IR_NONE, IR_NONE);
+        return;
+    }
+    xlat_call(x, HELPER_fpu_mem, fpu_movi(x, desc), xlat_ea(x), fpu_movi(x, (uint32_t)xlat_mem_aux(x, in->seg)));
+}
+
+/* Runtime check of CR0 bits (the TB key only says "EM or TS"): raise vector when (CR0 & mask) == value. */
+static void fpu_cr0_check(Xlat *x, uint32_t mask, uint32_t value, int vector)
+{
+    IrBlock *b = x->b;
+    int l_ok = ir_new_label(b);
+    int cr0 = ir_new_temp(b);
+    IrOp *o = ir_emit(b, IR_LDENV);
+    o->d = (uint16_t)cr0;
+    o->imm = (uint32_t)offsetof(CpuState, cr0);
+    o->sz = 4;
+    int bits = ir_op2i(b, IR_AND_I, cr0, mask);
+    ir_brcondi(b, IRC_NE, bits, value, l_ok);
+    xlat_raise(x, vector, -1);
+    x->end = false;   /* the raise is on one path only */
+    ir_set_label(b, l_ok);
+}
+
+/* WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; then a pending unmasked x87 exception -> #MF. */
+FPU_WEAK void xlat_WAIT(Xlat *x)
+{
+    if (x->hflags & HF_EM_TS)
+        fpu_cr0_check(x, CR0_MP | CR0_TS, CR0_MP | CR0_TS, EXC_NM);
+    xlat_call(x, HELPER_fpu_wait, IR_NONE, IR_NONE, IR_NONE);
+}
+
+static void fpu_fxsave_common(Xlat *x, int helper)
+{
+    if (x->hflags & HF_EM_TS) {
+        xlat_raise(x, EXC_NM, -1);
+        return;
+    }
+    xlat_call(x, helper, xlat_ea(x), fpu_movi(x, (uint32_t)xlat_mem_aux(x, x->insn->seg)), IR_NONE);
+}
+
+void xlat_FXSAVE(Xlat *x) { fpu_fxsave_common(x, HELPER_fxsave); }
+void xlat_FXRSTOR(Xlat *x) { fpu_fxsave_common(x, HELPER_fxrstor); }
+
+/* MMX: CR0.EM -> #UD, CR0.TS -> #NM. XXX: MMX arithmetic is not implemented yet (#UD, logged once). */
+static void fpu_mmx_checks(Xlat *x)
+{
+    if (!(x->hflags & HF_EM_TS))
+        return;
+    fpu_cr0_check(x, CR0_EM, CR0_EM, EXC_UD);
+    fpu_cr0_check(x, CR0_TS, CR0_TS, EXC_NM);
+}
+
+FPU_WEAK void xlat_MMX(Xlat *x)
+{
+    fpu_mmx_checks(x);
+    xlat_unimplemented(x);
+}
+
+FPU_WEAK void xlat_EMMS(Xlat *x)
+{
+    fpu_mmx_checks(x);
+    xlat_unimplemented(x);
+}
