@@ -332,7 +332,9 @@ static void encode_insn(const NdForm *f, NdRng *r, NdCase *c, unsigned reserved,
     if (mem && form_lockable(f) && rnd(r, 2))
         *p++ = 0xf0;   /* LOCK */
     if (mem && rnd(r, 4) == 0)
-        *p++ = "\x26\x2e\x36\x3e"[rnd(r, 4)];   /* ES/CS/SS/DS override: no effect flat, ignored in 64-bit mode */
+        *p++ = "\x26\x36\x3e"[rnd(r, 3)];   /* ES/SS/DS override: no effect flat, ignored in 64-bit mode. Not CS:
+                                                 * in 32-bit mode a code segment is never writable (#GP), while
+                                                 * 64-bit mode ignores the override, so they cannot agree. */
     if (f->flags & NDF_REP)
         *p++ = 0xf3;
     if (f->flags & NDF_REPNE)
