@@ -404,14 +404,44 @@ START_TEST(test_coalesce)
     int t = ir_op2(b, IR_ADD, G_EAX, G_ECX);
     ir_mov(b, G_EAX, t);
     insn_begin(b, 0x1002);
-    int u = ir_op2(b, IR_XOR, G_EBX, G_EBX);
+    int u = ir_op2(b, IR_XOR, G_EBX, G_EDX);
     ir_mov(b, G_EBX, u);
-    ir_mov(b, G_CC_DST, u);                     /* u read twice: stays a temp */
+    ir_mov(b, G_CC_DST, u);                     /* a later read of u becomes a read of ebx */
     emit_exit(b);
     ir_optimize(b);
+    ck_assert_int_eq(b->nops, 4);
     ck_assert(b->ops[0].op == IR_ADD && b->ops[0].d == G_EAX && b->ops[0].a == G_EAX && b->ops[0].b == G_ECX);
-    ck_assert_int_eq(count_writes(b, G_EBX), 1);
-    ck_assert_uint_eq(b->ops[1].d, u);
+    ck_assert(b->ops[1].op == IR_XOR && b->ops[1].d == G_EBX);
+    ck_assert(b->ops[2].op == IR_MOV && b->ops[2].d == G_CC_DST && b->ops[2].a == G_EBX);
+    free(b);
+
+    /* ebx changes before the later read: u must stay a temp */
+    b = blk_new();
+    u = ir_op2(b, IR_XOR, G_EBX, G_EDX);
+    ir_mov(b, G_EBX, u);
+    ir_mov(b, G_ESI, G_EBX);                    /* keeps the first ebx write alive */
+    ir_mov(b, G_EBX, G_ECX);
+    ir_mov(b, G_CC_DST, u);
+    emit_exit(b);
+    ir_optimize(b);
+    ck_assert_uint_eq(b->ops[0].d, u);
+    for (int i = 0; i < b->nops; i++)
+        if (b->ops[i].d == G_CC_DST)
+            ck_assert_uint_eq(b->ops[i].a, u);
+    free(b);
+
+    /* a label between: paths join, no renaming across it */
+    b = blk_new();
+    int l = ir_new_label(b);
+    u = ir_op2(b, IR_XOR, G_EBX, G_EDX);
+    ir_mov(b, G_EBX, u);
+    ir_brcondi(b, IRC_EQ, G_ESI, 0, l);
+    ir_mov(b, G_EBX, G_ECX);
+    ir_set_label(b, l);
+    ir_mov(b, G_CC_DST, u);
+    emit_exit(b);
+    ir_optimize(b);
+    ck_assert_uint_eq(b->ops[0].d, u);
     free(b);
 }
 END_TEST
@@ -565,6 +595,8 @@ static void rand_op(IrBlock *b, int first_local)
         if (o->c == o->d)
             o->c = (uint16_t)ir_new_temp(b);
     }
+    if (d >= IR_NUM_GLOBALS && d != loop_carried && rnd() % 3 == 0)
+        ir_mov(b, (int)(rnd() % 14), d);    /* the translator's `t = op; reg = mov t` shape (coalescing) */
 }
 
 /* Random straight-line code with forward conditional branches and at most one counted loop (a backward branch;

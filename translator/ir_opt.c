@@ -16,8 +16,8 @@
  *      otherwise unused c field (a hint the interpreter checks before using; IR_NONE when unresolved).
  * Invariants: the result computes the same guest-visible state at every exit and every fault point; every pass is
  * O(nops) plus O(ntemps/64) per label/exit for the live bitsets.
- * Between 2 and 3, copy coalescing: `t = add eax, ecx; eax = mov t` (t read nowhere else, same instruction)
- * becomes `eax = add eax, ecx`.
+ * Between 2 and 3, copy coalescing: `t = add eax, ecx; eax = mov t` (same instruction) becomes
+ * `eax = add eax, ecx`, and t's later reads (straight-line, eax unchanged meanwhile) read eax.
  * Between 1 and 2, unreachable ops (after an unconditional exit or branch, up to a label some reachable branch
  * targets) are removed.
  * Left out: common-subexpression elimination, folding CCFLAGS. */
@@ -609,6 +609,55 @@ static bool insn_starts_between(const IrBlock *b, int i, int j)
     return false;
 }
 
+/* Pointers to an op's input fields (CALL: its helper's arguments). */
+static int op_input_fields(IrOp *o, uint16_t *f[3])
+{
+    int n = o->op == IR_CALL ? (o->imm < HELPER_COUNT ? helper_info[o->imm].nargs : 3) : ir_op_info[o->op].nin;
+    f[0] = &o->a, f[1] = &o->b, f[2] = &o->c;
+    return n < 3 ? n : 3;
+}
+
+/* Does op o (maybe) write temp g? */
+static bool op_writes(const IrOp *o, uint16_t g)
+{
+    if (ir_op_info[o->op].nout >= 1 && o->d == g)
+        return true;
+    if ((o->op == IR_MULU2 || o->op == IR_MULS2) && o->c == g)
+        return true;
+    if (o->op == IR_CALL && g < IR_NUM_GLOBALS && (op_is_call_of(o, HLP_RW_GLOBALS) || o->imm >= HELPER_COUNT))
+        return true;
+    return o->op == IR_STENV && o->imm < sizeof(((CpuState *)0)->t);
+}
+
+/* After `t = op; g = mov t` at j: can the `uses` remaining reads of t (all after j, in straight-line code, with g
+ * unchanged until the last of them) read g instead? If so, rename them. */
+static bool coalesce_rename_rest(IrBlock *b, const bool *dead, int j, uint16_t t, uint16_t g, int uses)
+{
+    uint16_t *f[3];
+    int k, left = uses;
+    for (k = j + 1; k < b->nops && left > 0; k++) {
+        IrOp *o = &b->ops[k];
+        if (dead[k])
+            continue;
+        int n = op_input_fields(o, f);
+        for (int q = 0; q < n; q++)
+            left -= *f[q] == t;
+        if (left <= 0)
+            break;
+        if (op_writes(o, g) || op_writes(o, t) || (ir_op_info[o->op].flags & IRF_BB))
+            return false;
+    }
+    if (left != 0)
+        return false;
+    for (int r = j + 1; r <= k; r++) {
+        int n = dead[r] ? 0 : op_input_fields(&b->ops[r], f);
+        for (int q = 0; q < n; q++)
+            if (*f[q] == t)
+                *f[q] = g;
+    }
+    return true;
+}
+
 static void pass_coalesce(IrBlock *b, bool *dead)
 {
     uint16_t in[3];
@@ -628,11 +677,14 @@ static void pass_coalesce(IrBlock *b, bool *dead)
         if (j >= b->nops)
             break;
         m = &b->ops[j];
-        if (dead[i] || m->op != IR_MOV || m->a != o->d || o->d < IR_NUM_GLOBALS || o->d >= b->ntemps ||
-            uses[o->d] != 1 || ir_op_info[o->op].nout != 1 || o->op == IR_CALL || insn_starts_between(b, i, j))
+        if (dead[i] || m->op != IR_MOV || m->a != o->d || m->d == o->d || o->d < IR_NUM_GLOBALS ||
+            o->d >= b->ntemps || m->d >= b->ntemps || uses[o->d] == 0 || uses[o->d] == 255 ||
+            ir_op_info[o->op].nout != 1 || o->op == IR_CALL || insn_starts_between(b, i, j))
             continue;
         /* the op reads its inputs before writing d, so `g = op g, x` is as good as `t = op g, x; g = t`;
-         * only dead ops lie between the two */
+         * only dead ops lie between the two. Later reads of t become reads of g while g is unchanged. */
+        if (uses[o->d] > 1 && !coalesce_rename_rest(b, dead, j, o->d, m->d, uses[o->d] - 1))
+            continue;
         o->d = m->d;
         dead[j] = true;
     }
