@@ -17,6 +17,7 @@
 #endif
 #include "fpu_soft.h"
 #include "harness.h"
+#include "helpers.h"
 
 enum { CASES_PER_OP = 60000, MAX_REPORT = 8 };
 
@@ -607,6 +608,82 @@ START_TEST(fpu_native_programs)
 }
 END_TEST
 
+/* ---- transcendental instructions: accuracy against the host (approximate by design, docs/fpu.md) ---- */
+
+#if defined(__x86_64__)
+/* Run one D9 xx instruction natively on (st0 = a, st1 = b); returns ST(0) and ST(1) after it. */
+static void native_trans(uint8_t op, Fx80 a, Fx80 b, Fx80 out[2])
+{
+    uint8_t ma[10], mb[10], o0[10], o1[10];
+    fx_store80(ma, a);
+    fx_store80(mb, b);
+    switch (op) {
+    case 0xf0: __asm__ volatile("fninit; fldt %2; fldt %3; f2xm1; fstpt %0; fstpt %1" : "=m"(o0), "=m"(o1) : "m"(mb), "m"(ma) : "st", "st(1)"); break;
+    case 0xf1: __asm__ volatile("fninit; fldt %2; fldt %3; fyl2x; fstpt %0; fldz; fstpt %1" : "=m"(o0), "=m"(o1) : "m"(mb), "m"(ma) : "st", "st(1)"); break;
+    case 0xf2: __asm__ volatile("fninit; fldt %2; fldt %3; fptan; fstpt %1; fstpt %0" : "=m"(o0), "=m"(o1) : "m"(mb), "m"(ma) : "st", "st(1)"); break;
+    case 0xf3: __asm__ volatile("fninit; fldt %2; fldt %3; fpatan; fstpt %0; fldz; fstpt %1" : "=m"(o0), "=m"(o1) : "m"(mb), "m"(ma) : "st", "st(1)"); break;
+    case 0xfb: __asm__ volatile("fninit; fldt %2; fldt %3; fsincos; fstpt %1; fstpt %0" : "=m"(o0), "=m"(o1) : "m"(mb), "m"(ma) : "st", "st(1)"); break;
+    case 0xfe: __asm__ volatile("fninit; fldt %2; fldt %3; fsin; fstpt %0; fstpt %1" : "=m"(o0), "=m"(o1) : "m"(mb), "m"(ma) : "st", "st(1)"); break;
+    default: __asm__ volatile("fninit; fldt %2; fldt %3; fcos; fstpt %0; fstpt %1" : "=m"(o0), "=m"(o1) : "m"(mb), "m"(ma) : "st", "st(1)"); break;
+    }
+    out[0] = fx_load80(o0);
+    out[1] = fx_load80(o1);
+}
+
+/* |x - y| in units of y's last place (64-bit significand); huge when signs/exponents are far apart */
+static double ulp_diff(Fx80 x, Fx80 y)
+{
+    if (x.se == y.se)
+        return x.m > y.m ? (double)(x.m - y.m) : (double)(y.m - x.m);
+    if ((x.se ^ y.se) & 0x8000)
+        return 1e30;
+    int d = (x.se & 0x7fff) - (y.se & 0x7fff);
+    if (d < -1 || d > 1)
+        return 1e30;
+    double xm = (double)x.m * (d > 0 ? 2.0 : d < 0 ? 0.5 : 1.0);
+    return xm > (double)y.m ? xm - (double)y.m : (double)y.m - xm;
+}
+#endif
+
+START_TEST(fpu_native_transcendental)
+{
+#if defined(__x86_64__)
+    static const uint8_t ops[] = { 0xf0, 0xf1, 0xf2, 0xf3, 0xfb, 0xfe, 0xff };
+    static const char *names[] = { "f2xm1", "fyl2x", "fptan", "fpatan", "fsincos", "fsin", "fcos" };
+    CpuState *env = calloc(1, sizeof(CpuState));
+    ck_assert_ptr_nonnull(env);
+    for (int k = 0; k < 7; k++) {
+        double worst = 0;
+        for (int n = 0; n < 2000; n++) {
+            /* x in the instruction's documented domain: |x| <= 1 for F2XM1, else up to about 2^8 */
+            Fx80 a = { rnd64() | 1ull << 63, (uint16_t)((rnd(2) << 15) | (0x3fff - 20 + rnd(ops[k] == 0xf0 ? 20 : 28))) };
+            Fx80 b = { rnd64() | 1ull << 63, (uint16_t)(0x3fff - 4 + rnd(8)) };
+            if (ops[k] == 0xf1)
+                a.se &= 0x7fff;   /* log of a positive number */
+            Fx80 nat[2];
+            native_trans(ops[k], a, b, nat);
+            fpu_reset(env);
+            env->fpu_top = 6;
+            env->fpu_empty = 0x3f;
+            env->fpr[6] = a;
+            env->fpr[7] = b;
+            helper_fpu_reg(env, 0x100 | ops[k]);
+            bool two = ops[k] == 0xf2 || ops[k] == 0xfb;   /* FPTAN, FSINCOS push: compare ST(1) and ST(0) */
+            double u = ulp_diff(env->fpr[(env->fpu_top + two) & 7], nat[0]);
+            if (two && ulp_diff(env->fpr[env->fpu_top], nat[1]) > u)
+                u = ulp_diff(env->fpr[env->fpu_top], nat[1]);
+            if (u > worst)
+                worst = u;
+        }
+        printf("fpu %s: worst difference from the host x87 %.0f ulp (64-bit significand)\n", names[k], worst);
+        /* first version: double precision evaluation, 2^11 ulp of 64 bits = 1 ulp of 53; allow 2^13 */
+        ck_assert_msg(worst <= 8192, "%s differs from the host by %.0f ulp", names[k], worst);
+    }
+    free(env);
+#endif
+}
+END_TEST
+
 START_TEST(fpu_native_diff)
 {
 #if defined(__x86_64__)
@@ -629,6 +706,7 @@ static Suite *fpu_native_suite(void)
     TCase *tc = tcase_create("x87 vs fpu_soft");
     tcase_add_test(tc, fpu_native_diff);
     tcase_add_test(tc, fpu_native_programs);
+    tcase_add_test(tc, fpu_native_transcendental);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

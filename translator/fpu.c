@@ -6,8 +6,9 @@
  * IE/DE/ZE leaves the destination untouched, unmasked OE/UE store the bias-adjusted result (fpu_soft.c).
  * ST(i) = fpr[(top + i) & 7]; tags are only "empty" bits (fpu_empty), the full tag word is derived on demand.
  * Left out (XXX): the legacy FERR#/IRQ13 path for CR0.NE = 0 (needs the PIC: the exception stays pending and the
- * instruction runs), transcendental instructions (raise #UD via fpu_unimplemented, logged once), MMX. */
+ * instruction runs); exact transcendental instructions (approximated in host double, see below); MMX. */
 #include <string.h>
+#include <math.h>
 #include "cpu.h"
 #include "mmu.h"
 #include "helpers.h"
@@ -758,6 +759,147 @@ static void fpu_fcmov(CpuState *env, int esc, int reg, int i)
         fpu_set(env, 0, fpu_st(env, i));
 }
 
+/* ---- transcendental instructions (XXX: approximate) ----
+ * First version: evaluated in host IEEE double (libm) on the value rounded to 53 bits, so results carry about 53
+ * correct bits instead of the x87's 64 (SDM vol 1 8.3.10: < 1 ulp of extended precision); PE is always reported for
+ * inexact results and C1 is 0. Special operands (NaN, infinities, zeros, denormals, invalid domains, |x| >= 2^63
+ * for FSIN/FCOS/FSINCOS/FPTAN with C2 = 1) follow SDM vol 2. docs/fpu.md lists what the host comparison shows. */
+
+static double fpu_to_double(Fx80 v)
+{
+    FxCtx c = { 0x037f, 0 };
+    bool ok;
+    uint64_t bits = fx_to_f64(&c, v, &ok);
+    double d;
+    memcpy(&d, &bits, 8);
+    return d;
+}
+
+static Fx80 fpu_from_double(FxCtx *c, double d, bool exact)
+{
+    uint64_t bits;
+    FxCtx t = { 0x037f, 0 };
+    memcpy(&bits, &d, 8);
+    if (!exact)
+        c->sw |= FX_PE;
+    return fx_from_f64(&t, bits);
+}
+
+/* Checks shared by the one-operand functions: returns true when *r is the answer (NaN, invalid). */
+static bool fpu_trans_special(FxCtx *c, Fx80 x, Fx80 *r)
+{
+    if (fx_is_unsupported(x)) {
+        c->sw |= FX_IE;
+        *r = fx_indefinite();
+        return true;
+    }
+    if (fx_is_nan(x)) {
+        if (fx_is_snan(x))
+            c->sw |= FX_IE;
+        x.m |= 1ull << 62;
+        *r = x;
+        return true;
+    }
+    if (fx_is_denormal(x))
+        c->sw |= FX_DE;
+    return false;
+}
+
+/* FSIN FCOS FSINCOS FPTAN: 0 sin, 1 cos, 2 sincos, 3 ptan (SDM vol 2: |x| >= 2^63 sets C2, operand unchanged) */
+static void fpu_trig(CpuState *env, int kind)
+{
+    bool two = kind >= 2;
+    if (fpu_is_empty(env, 0) || (two && !(env->fpu_empty >> ((env->fpu_top - 1) & 7) & 1))) {
+        bool under = fpu_is_empty(env, 0);
+        if (under ? fpu_stack_underflow(env) : fpu_stack_overflow(env)) {
+            fpu_set(env, 0, fx_indefinite());
+            if (two)
+                fpu_push(env, fx_indefinite());
+        }
+        return;
+    }
+    FxCtx c = fpu_ctx(env);
+    Fx80 x = fpu_st(env, 0), r1, r2 = { 1ull << 63, 0x3fff };
+    if (fpu_trans_special(&c, x, &r1)) {
+        r2 = r1;
+    } else if (fx_is_inf(x)) {
+        c.sw |= FX_IE;
+        r1 = r2 = fx_indefinite();
+    } else if ((x.se & 0x7fff) >= 0x3fff + 63) {
+        env->fpu_sw |= FX_C2;   /* out of range: no change */
+        return;
+    } else if (fx_is_zero(x) && kind != 1) {
+        r1 = x;
+        r2 = kind == 2 ? (Fx80){ 1ull << 63, 0x3fff } : r2;
+    } else {
+        /* x = d + dl exactly (d: x rounded to 53 bits); first-order correction for dl keeps the input's bits */
+        FxCtx t = { 0x037f, 0 };
+        double d = fpu_to_double(x), dl = fpu_to_double(fx_sub(&t, x, fpu_from_double(&t, d, true)));
+        double sd = sin(d), cd = cos(d);
+        double a = kind == 1 ? cd - dl * sd : sd + dl * cd, b = kind == 2 ? cd - dl * sd : 1.0;
+        if (kind == 3) {
+            double td = tan(d);
+            a = td + dl * (1 + td * td);
+        }
+        r1 = fpu_from_double(&c, a, false);
+        r2 = fpu_from_double(&c, b, kind == 3);
+    }
+    if (!fpu_commit(env, c.sw))
+        return;
+    env->fpu_sw &= (uint16_t)~FX_C2;
+    fpu_set(env, 0, kind == 2 ? r1 : r1);
+    if (two)
+        fpu_push(env, r2);
+}
+
+/* F2XM1 FYL2X FYL2XP1 FPATAN: kind 0 f2xm1, 1 fyl2x, 2 fyl2xp1, 3 fpatan. The two-operand ones write ST(1) and pop. */
+static void fpu_log_exp(CpuState *env, int kind)
+{
+    bool two = kind != 0;
+    if (fpu_is_empty(env, 0) || (two && fpu_is_empty(env, 1))) {
+        if (fpu_stack_underflow(env)) {
+            fpu_set(env, two ? 1 : 0, fx_indefinite());
+            if (two)
+                fpu_pop(env);
+        }
+        return;
+    }
+    FxCtx c = fpu_ctx(env);
+    Fx80 x = fpu_st(env, 0), y = fpu_st(env, 1), r;
+    if (two && (fx_is_nan(y) || fx_is_unsupported(y) || fx_is_nan(x) || fx_is_unsupported(x))) {
+        r = fx_add(&c, x, y);   /* NaN selection and IE as for any two-operand arithmetic */
+    } else if (fpu_trans_special(&c, x, &r)) {
+    } else {
+        double dx = fpu_to_double(x), dy = fpu_to_double(y), v;
+        if (two && fx_is_denormal(y))
+            c.sw |= FX_DE;
+        switch (kind) {
+        case 0: v = expm1(dx * 0.69314718055994530942); break;
+        case 1: {   /* near 1, log2 of the exactly computed x - 1 keeps the relative accuracy */
+            FxCtx t = { 0x037f, 0 };
+            double xm1 = fpu_to_double(fx_sub(&t, x, (Fx80){ 1ull << 63, 0x3fff }));
+            v = dx > 0.5 && dx < 2 ? dy * (log1p(xm1) / 0.69314718055994530942) : dy * log2(dx);
+            break;
+        }
+        case 2: v = dy * log1p(dx) / 0.69314718055994530942; break;
+        default: v = atan2(dy, dx); break;
+        }
+        if (isnan(v)) {
+            c.sw |= FX_IE;
+            r = fx_indefinite();
+        } else {
+            if (kind == 1 && dx == 0 && dy != 0)
+                c.sw |= FX_ZE;   /* log2(0): SDM vol 2 FYL2X */
+            r = fpu_from_double(&c, v, fx_is_zero(x) && kind != 1);
+        }
+    }
+    if (!fpu_commit(env, c.sw))
+        return;
+    fpu_set(env, two ? 1 : 0, r);
+    if (two)
+        fpu_pop(env);
+}
+
 /* D9 E0..FF */
 static void fpu_reg_d9_misc(CpuState *env, int modrm)
 {
@@ -778,7 +920,15 @@ static void fpu_reg_d9_misc(CpuState *env, int modrm)
     case 0xfa: fpu_unary(env, fx_sqrt, 0); break;
     case 0xfc: fpu_unary(env, fx_round_int, 0); break;
     case 0xfd: fpu_binary01(env, 0); break;                       /* FSCALE */
-    default: fpu_unimplemented(env, 1, modrm); break;             /* XXX: transcendental instructions */
+    case 0xf0: fpu_log_exp(env, 0); break;                        /* F2XM1 */
+    case 0xf1: fpu_log_exp(env, 1); break;                        /* FYL2X */
+    case 0xf2: fpu_trig(env, 3); break;                           /* FPTAN */
+    case 0xf3: fpu_log_exp(env, 3); break;                        /* FPATAN */
+    case 0xf9: fpu_log_exp(env, 2); break;                        /* FYL2XP1 */
+    case 0xfb: fpu_trig(env, 2); break;                           /* FSINCOS */
+    case 0xfe: fpu_trig(env, 0); break;                           /* FSIN */
+    case 0xff: fpu_trig(env, 1); break;                           /* FCOS */
+    default: fpu_unimplemented(env, 1, modrm); break;
     }
 }
 
