@@ -11,6 +11,7 @@
  *     instructions, LEA, CBW/CWD;
  *   - the block loop: instruction limit, a block ending before an instruction on the next page, an instruction
  *     spilling over a page (phys_page2), single-step blocks of one instruction, #UD for invalid encodings.
+ * Every execution test runs under each engine (interp, jit, lockstep).
  * Left out: the native differential test (tests/native), control transfer and strings (test_xlat_ctl.c). */
 #include <check.h>
 #include <setjmp.h>
@@ -25,12 +26,28 @@ enum { CODE_REAL = 0x1000, CODE_FLAT = 0x10000, GDT_PA = 0x500, DATA_FLAT = 0x20
 
 /* ---- scaffolding ---- */
 
+/* Every execution test runs once per engine (loop tests: _i indexes this list). */
+static const char *const engines[] = { "interp", "jit", "lockstep" };
+enum { NUM_ENGINES = sizeof(engines) / sizeof(engines[0]) };
+static const char *engine = "interp";
+
+static void use_engine(int i)
+{
+    engine = engines[i % NUM_ENGINES];
+}
+
+static void harness_engine(Harness *h)
+{
+    ck_assert_msg(harness_set_accel(h, engine), "engine %s unknown", engine);
+}
+
 static Harness *flat_new(void)
 {
     Harness *h = harness_new(4);
     ck_assert_ptr_nonnull(h);
     harness_flat32(h, GDT_PA);
     harness_set_reg(h, G_ESP, 0x80000);
+    harness_engine(h);
     return h;
 }
 
@@ -60,6 +77,7 @@ static Harness *real_new(void)
     for (int v = 0; v < 256; v++)
         w32(h, (uint32_t)v * 4, HANDLER_REAL);
     harness_fill(h, HANDLER_REAL, 0xf4, 1);
+    harness_engine(h);
     return h;
 }
 
@@ -197,6 +215,7 @@ static uint32_t ref_op(CondOp op, int size, uint32_t a, uint32_t b, uint32_t cl,
 /* op; SETcc [DATA_FLAT + cc] for all 16 conditions; HLT — the conditions see the op's static cc_op. */
 START_TEST(setcc_after_each_op)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     for (int op = 0; op < OP_NUM; op++)
         for (int size = 1; size <= 4; size *= 2) {
@@ -240,6 +259,7 @@ END_TEST
 /* op; Jcc rel32 taken → MOV byte [DATA], 1 else MOV byte [DATA], 0 (the fused compare-and-branch path). */
 START_TEST(jcc_after_each_op)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     for (int op = 0; op < OP_NUM; op++)
         for (int size = 1; size <= 4; size *= 2)
@@ -280,6 +300,7 @@ END_TEST
 
 START_TEST(real_ea_wrap_and_arith)
 {
+    use_engine(_i);
     Harness *h = real_new();
     /* add [bx+si+0x20], ax with BX+SI+0x20 = 0x1_0010: wraps to DS:0010 (SDM vol 1 3.7.5) */
     harness_set_seg_real(h, SEG_DS, 0x200);
@@ -298,6 +319,7 @@ END_TEST
 
 START_TEST(real_mul_div)
 {
+    use_engine(_i);
     Harness *h = real_new();
     harness_set_reg(h, G_EAX, 0x12340080);
     harness_set_reg(h, G_EBX, 0x0003);
@@ -327,6 +349,7 @@ END_TEST
 /* #DE: divide by zero, quotient overflow, AAM 0 — registers untouched, IP of the instruction pushed. */
 START_TEST(real_divide_errors)
 {
+    use_engine(_i);
     static const uint8_t div0[] = { 0x90, 0xf7, 0xf3, 0xf4 };        /* nop; div bx (BX = 0) */
     static const uint8_t idivo[] = { 0x90, 0xf6, 0xfb, 0xf4 };       /* nop; idiv bl: -32768 / -1 */
     static const uint8_t divo[] = { 0x90, 0xf7, 0xf3, 0xf4 };        /* div bx: 0x10000 / 1 */
@@ -349,6 +372,7 @@ END_TEST
 
 START_TEST(real_bcd)
 {
+    use_engine(_i);
     Harness *h = real_new();
     harness_set_reg(h, G_EAX, 0x79);
     harness_set_reg(h, G_EBX, 0x35);
@@ -376,6 +400,7 @@ END_TEST
 /* BT m16, r16 with a negative bit offset addresses the word before the operand (SDM vol 2 BT). */
 START_TEST(real_bt_memory_offsets)
 {
+    use_engine(_i);
     Harness *h = real_new();
     w16(h, 0x0ffe, 0x8000);   /* bit -1 of the word at 0x1000... lives at 0x0ffe bit 15 */
     w16(h, 0x1000, 0x0000);
@@ -400,6 +425,7 @@ END_TEST
 /* CMOVcc with a false condition still reads its memory source: a word at DS:FFFF faults (#GP in real mode). */
 START_TEST(real_cmov_reads_source)
 {
+    use_engine(_i);
     Harness *h = real_new();
     harness_set_reg(h, G_EAX, 0x1234);
     harness_set_eflags(h, 2);   /* ZF = 0: cmovz is false */
@@ -414,6 +440,7 @@ END_TEST
 
 START_TEST(shift_count_zero_keeps_flags)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     for (int cl = 0; cl <= 32; cl += 32) {
         harness_set_reg(h, G_EAX, 1);
@@ -437,6 +464,7 @@ END_TEST
 
 START_TEST(rotates_through_carry_and_double_shifts)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     harness_set_reg(h, G_EAX, 0x80);
     harness_set_eflags(h, 2 | F_CF);
@@ -466,6 +494,7 @@ END_TEST
 
 START_TEST(exchange_family)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     w32(h, DATA_FLAT, 5);
     harness_set_reg(h, G_EAX, 5);
@@ -515,6 +544,7 @@ END_TEST
 
 START_TEST(bit_scan_and_misc)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     harness_set_reg(h, G_EAX, 0xdeadbeef);
     harness_set_reg(h, G_EBX, 0);
@@ -557,6 +587,7 @@ END_TEST
 /* 16-bit addressing in 32-bit code (67 prefix): only BX/SI's low halves count, and the sum wraps at 64 KiB. */
 START_TEST(addr16_in_32bit_code)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     w32(h, 0x0000, 0xcafef00d);
     w32(h, 0x0100, 0x11223344);
@@ -578,6 +609,7 @@ END_TEST
 /* Under HF_FLAT, ES/SS/DS go unchecked, but a store through CS must still fault: code is never writable. */
 START_TEST(flat_cs_store_faults)
 {
+    use_engine(_i);
     Harness *h = flat_new();
     static const uint8_t code[] = { 0x2e, 0x89, 0x05, 0x00, 0x00, 0x02, 0x00, 0xf4 };   /* mov cs:[DATA], eax */
     ck_assert_uint_ne(h->env->hflags & HF_FLAT, 0);
@@ -642,6 +674,7 @@ END_TEST
 /* An invalid encoding raises #UD at its own address (real mode: IP pushed = the instruction). */
 START_TEST(invalid_opcode_raises_ud)
 {
+    use_engine(_i);
     Harness *h = real_new();
     RUN(h, CODE_REAL, 0x90, 0x0f, 0xff, 0xf4);   /* nop; 0F FF (no instruction) */
     assert_real_fault_at(h, CODE_REAL + 1);
@@ -698,29 +731,29 @@ static Suite *alu_suite(void)
 {
     Suite *s = suite_create("xlat_alu");
     TCase *tc = tcase_create("conditions");
-    tcase_add_test(tc, setcc_after_each_op);
-    tcase_add_test(tc, jcc_after_each_op);
+    tcase_add_loop_test(tc, setcc_after_each_op, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, jcc_after_each_op, 0, NUM_ENGINES);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     tc = tcase_create("real_mode");
-    tcase_add_test(tc, real_ea_wrap_and_arith);
-    tcase_add_test(tc, real_mul_div);
-    tcase_add_test(tc, real_divide_errors);
-    tcase_add_test(tc, real_bcd);
-    tcase_add_test(tc, real_bt_memory_offsets);
-    tcase_add_test(tc, real_cmov_reads_source);
+    tcase_add_loop_test(tc, real_ea_wrap_and_arith, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, real_mul_div, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, real_divide_errors, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, real_bcd, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, real_bt_memory_offsets, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, real_cmov_reads_source, 0, NUM_ENGINES);
     suite_add_tcase(s, tc);
     tc = tcase_create("forms");
-    tcase_add_test(tc, shift_count_zero_keeps_flags);
-    tcase_add_test(tc, rotates_through_carry_and_double_shifts);
-    tcase_add_test(tc, exchange_family);
-    tcase_add_test(tc, bit_scan_and_misc);
-    tcase_add_test(tc, flat_cs_store_faults);
-    tcase_add_test(tc, addr16_in_32bit_code);
+    tcase_add_loop_test(tc, shift_count_zero_keeps_flags, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, rotates_through_carry_and_double_shifts, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, exchange_family, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, bit_scan_and_misc, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, flat_cs_store_faults, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, addr16_in_32bit_code, 0, NUM_ENGINES);
     suite_add_tcase(s, tc);
     tc = tcase_create("block");
     tcase_add_test(tc, block_limits);
-    tcase_add_test(tc, invalid_opcode_raises_ud);
+    tcase_add_loop_test(tc, invalid_opcode_raises_ud, 0, NUM_ENGINES);
     tcase_add_test(tc, random_blocks_verify);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
