@@ -496,6 +496,11 @@ static void fuzz_one_case(Harness *h, FuzzRun *r)
                      b[4], b[5], h->env->t[G_ECX], h->env->exc_vector);
         return;
     }
+    if (r->verbose) {
+        printf("  -> %s after %llu instructions, EIP %08x\n", harness_stop_name(stop),
+               (unsigned long long)(h->env->icount - before), h->env->t[G_EIP]);
+        fflush(stdout);
+    }
     check_sane(h, what, r->n, stop);
     r->stops[stop <= STOP_RESET ? stop : 0]++;
 }
@@ -530,6 +535,127 @@ START_TEST(fuzz_random_code)
     harness_free(h);
     ck_assert_msg(nproblems == 0, "%d problem(s) in %llu cases; the first: %s", nproblems, r.n, first_problem);
     ck_assert_msg(r.n >= 100, "only %llu cases ran", r.n);
+}
+END_TEST
+
+/* Differential run: every case runs twice from the same snapshot (CPU state and all of RAM), under the interpreter
+ * and under the JIT; both must stop the same way after the same number of instructions with the same registers,
+ * flags, segments, control registers and RAM. */
+typedef struct Outcome {
+    ExecStop stop;
+    uint64_t insns;
+    uint32_t regs[9], eflags, cr0, cr2, cr3, cr4, sel[6], base[6];  /* EAX..EDI, EIP; then compared as words */
+} Outcome;
+
+static void outcome_take(const Harness *h, ExecStop stop, uint64_t before, Outcome *o)
+{
+    const CpuState *env = h->env;
+    memset(o, 0, sizeof(*o));
+    o->stop = stop;
+    o->insns = env->icount - before;
+    for (int r = G_EAX; r <= G_EIP; r++)
+        o->regs[r] = env->t[r];
+    o->eflags = cpu_get_eflags(h->env);
+    o->cr0 = env->cr0, o->cr2 = env->cr2, o->cr3 = env->cr3, o->cr4 = env->cr4;
+    for (int s = 0; s < 6; s++)
+        o->sel[s] = env->seg[s].sel, o->base[s] = env->seg[s].base;
+}
+
+/* Describe the first difference between a (interpreter) and b (JIT) into buf; false if there is none. */
+static bool outcome_diff(const Outcome *a, const Outcome *b, char *buf, size_t n)
+{
+    static const char *const reg[9] = { "EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI", "EIP" };
+    for (int r = 0; r < 9; r++)
+        if (a->regs[r] != b->regs[r]) {
+            snprintf(buf, n, "%s %08x vs %08x", reg[r], a->regs[r], b->regs[r]);
+            return true;
+        }
+    const uint32_t *x = &a->eflags, *y = &b->eflags;   /* eflags .. base[5]: consecutive uint32_t */
+    for (size_t i = 0; i < 5 + 12; i++)
+        if (x[i] != y[i]) {
+            snprintf(buf, n, "EFLAGS/CR/segment word %zu: %08x vs %08x", i, x[i], y[i]);
+            return true;
+        }
+    if (a->stop != b->stop || a->insns != b->insns) {
+        snprintf(buf, n, "same state, but stop %d after %llu vs %d after %llu", (int)a->stop,
+                 (unsigned long long)a->insns, (int)b->stop, (unsigned long long)b->insns);
+        return true;
+    }
+    return false;
+}
+
+static ExecStop diff_run(Harness *h, const char *desc, uint64_t max, Outcome *o)
+{
+    uint64_t before = h->env->icount;
+    watchdog_arm(desc, WATCHDOG_S);
+    ExecStop stop = harness_run(h, max);
+    if (watchdog_disarm())
+        fuzz_problem("%s: cpu_exec did not stop at max_insns %llu", desc, (unsigned long long)max);
+    outcome_take(h, stop, before, o);
+    return stop;
+}
+
+START_TEST(diff_interp_jit)
+{
+    const char *e = getenv("PCJIT_FUZZ_SEED");
+    uint64_t seed = (e ? strtoull(e, NULL, 0) : 0x9c3a5f17d2e4b681ull) ^ 0x5a5a5a5a5a5a5a5aull;
+    unsigned long long ncases = getenv("PCJIT_FUZZ_DIFF_CASES") ? strtoull(getenv("PCJIT_FUZZ_DIFF_CASES"), NULL, 0)
+                                                                  : 300;
+    long long trace_case = getenv("PCJIT_FUZZ_TRACE") ? atoll(getenv("PCJIT_FUZZ_TRACE")) : -1;
+    rng = seed ? seed : 1;
+    printf("fuzz-diff: seed 0x%llx, %llu cases (PCJIT_FUZZ_DIFF_CASES), interpreter vs JIT\n",
+           (unsigned long long)seed, ncases);
+    Harness *h = harness_new(RAM_MIB);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_int_eq(bus_register_io(h->m, 0, 0x10000, sink_read, sink_write, NULL, "fuzz-sink"), 0);
+    ck_assert_int_eq(bus_register_mmio(h->m, MMIO_PA, 0x1000, sink_read, sink_write, NULL, "fuzz-mmio"), 0);
+    uint32_t size = h->env->ram_size;
+    CpuState *snap = malloc(sizeof(*snap));
+    uint8_t *ram0 = malloc(size), *ram1 = malloc(size);
+    ck_assert(snap && ram0 && ram1);
+    pthread_t t = watchdog_start(h);
+    unsigned long long n = 0;
+    for (double start = now(); n < ncases && now() - start < 15.0; n++) {
+        FuzzMode mode = (FuzzMode)rnd_below(M_NUM);
+        int paging = mode == M_REAL ? 0 : (int)rnd_below(3);
+        char what[64], desc[160], diff[160];
+        setup_paging_tables(h);
+        setup_tables(h, rnd() & 1);
+        setup_code(h);
+        setup_cpu(h, mode, paging, what, sizeof(what));
+        uint64_t max = 200 + rnd_below(3000);
+        snprintf(desc, sizeof(desc), "diff case %llu (%s, eip %08x)", n, what, h->env->t[G_EIP]);
+        bool trace = trace_case >= 0 && (unsigned long long)trace_case == n;
+        h->opt.log = trace ? stderr : NULL;          /* PCJIT_FUZZ_TRACE=N: log both runs of case N */
+        h->opt.log_mask = trace ? LOG_INT | LOG_EXEC | LOG_IN_ASM : 0;
+        memcpy(snap, h->env, sizeof(*snap));
+        memcpy(ram0, h->env->ram, size);
+        Outcome a, b;
+        ck_assert(harness_set_accel(h, "interp"));
+        diff_run(h, desc, max, &a);
+        memcpy(ram1, h->env->ram, size);
+        memcpy(h->env, snap, sizeof(*snap));        /* same tables, TB cache, machine: only the state is rolled back */
+        tlb_flush_all(h->env);
+        harness_write(h, 0, ram0, size);             /* drops translations of every page the first run changed */
+        ck_assert(harness_set_accel(h, "jit"));
+        diff_run(h, desc, max, &b);
+        if (outcome_diff(&a, &b, diff, sizeof(diff)))
+            fuzz_problem("%s: interpreter and JIT differ: %s", desc, diff);
+        else if (memcmp(ram1, h->env->ram, size) != 0) {
+            uint32_t i = 0;
+            while (ram1[i] == h->env->ram[i])
+                i++;
+            fuzz_problem("%s: interpreter and JIT differ in RAM at %08x: %02x vs %02x", desc, i, ram1[i],
+                         h->env->ram[i]);
+        }
+    }
+    watchdog_stop(t);
+    printf("fuzz-diff: %llu cases\n", n);
+    free(snap);
+    free(ram0);
+    free(ram1);
+    harness_free(h);
+    ck_assert_msg(nproblems == 0, "%d problem(s) in %llu cases; the first: %s", nproblems, n, first_problem);
 }
 END_TEST
 
@@ -635,6 +761,10 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, fuzz_random_code);
     suite_add_tcase(s, tc);
+    TCase *td = tcase_create("differential");
+    tcase_set_timeout(td, 300);
+    tcase_add_test(td, diff_interp_jit);
+    suite_add_tcase(s, td);
     TCase *tb = tcase_create("bounded");
     tcase_set_timeout(tb, 60);
     tcase_add_test(tb, bounded_exception_loop_real);
