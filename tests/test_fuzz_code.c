@@ -14,6 +14,8 @@
  * PCJIT_FUZZ_VERBOSE=1 prints every case before running it (to find the one that crashes the host);
  * PCJIT_FUZZ_TRACE=N logs the exceptions, blocks and guest code of case N; PCJIT_FUZZ_ACCEL=jit|lockstep picks the
  * engine (default: the IR interpreter).
+ * A differential tcase runs PCJIT_FUZZ_DIFF_CASES (default 300) cases twice from one snapshot, under the
+ * interpreter and the JIT, and compares the outcome (stop, instruction count, registers, flags, segments, CRs, RAM).
  * Directed cases ("bounded") pin down what the random run found: exception loops in which no instruction ever
  * completes and a REP with a huge count must still return at max_insns.
  * Left out: interrupts from devices (no PIC). */
