@@ -23,8 +23,9 @@ static int fpu_movi(Xlat *x, uint32_t v)
 
 static void fpu_store_eip(Xlat *x)
 {
+    int eip = fpu_movi(x, x->pc);   /* before ir_emit: the STENV must follow the op that defines its input */
     IrOp *o = ir_emit(x->b, IR_STENV);
-    o->a = (uint16_t)fpu_movi(x, x->pc);
+    o->a = (uint16_t)eip;
     o->imm = (uint32_t)offsetof(CpuState, fpu_insn_eip);
     o->sz = 4;
 }
