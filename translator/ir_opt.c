@@ -1,9 +1,11 @@
-/* ir_opt.c — the IR optimiser, three linear passes over one block:
- *   1. constant and copy propagation and folding (forward): MOVI/MOV chains, uses of `t = mov x` read x while
- *      x is unchanged, ops whose inputs are all known become MOVI,
- *      register forms with a known operand become their _I form, identities (x+0, x|0, x&~0, x*1, shifts by 0 ...)
- *      become MOV, BRCOND on known values becomes BR or disappears. Knowledge is dropped at every LABEL that is a
- *      branch target (paths join there) and for all globals after a HLP_RW_GLOBALS helper call.
+/* ir_opt.c — the IR optimiser: linear passes over one block, in this order:
+ *   1. constant and copy propagation and folding (forward): MOVI/MOV chains, reads of `t = mov x` read x while
+ *      x is unchanged (per-temp versions), ops whose inputs are all known become MOVI, register forms with a known
+ *      operand become their _I form, identities (x+0, x|0, x&~0, x*1, shifts by 0 ...) become MOV, BRCOND on
+ *      known values becomes BR or disappears. Knowledge is dropped at every LABEL that is a branch target (paths
+ *      join there) and for all globals after a HLP_RW_GLOBALS helper call.
+ *   1b. unreachable code: ops after BR/EXIT_TB/GOTO_TB/RAISE up to a label that a reachable branch targets
+ *      (a fixpoint over labels: each extra round adds a reachable label).
  *   2. liveness and dead-code elimination (backward): globals are live at EXIT_TB/GOTO_TB/RAISE, at every op that
  *      may fault (IRF_FAULT, CALL without HLP_NO_FAULT: a fault exposes the guest state) and at HLP_RW_GLOBALS
  *      calls (they read every global); at a LABEL the live set is remembered for forward branches, and a backward
@@ -11,16 +13,15 @@
  *      are all dead is removed; LD is never removed (a dead guest load must still fault), CALL only when its
  *      helper is HLP_PURE and its result dead. This is what drops lazy-flag writes (G_CC_*) that the next
  *      instruction overwrites before anything reads them, while keeping them before a fault point or an exit.
+ *   2b. copy coalescing: `t = add eax, ecx; eax = mov t` (same guest instruction, only dead ops between) becomes
+ *      `eax = add eax, ecx`, and t's later reads (straight-line code, eax unchanged meanwhile) read eax.
  *   3. compaction: removed ops are squeezed out, b->insn_op is remapped (an instruction whose ops all vanished
  *      points at the next surviving op), and every BR/BRCOND/BRCOND_I gets the index of its LABEL op in its
- *      otherwise unused c field (a hint the interpreter checks before using; IR_NONE when unresolved).
- * Invariants: the result computes the same guest-visible state at every exit and every fault point; every pass is
- * O(nops) plus O(ntemps/64) per label/exit for the live bitsets.
- * Between 2 and 3, copy coalescing: `t = add eax, ecx; eax = mov t` (same instruction) becomes
- * `eax = add eax, ecx`, and t's later reads (straight-line, eax unchanged meanwhile) read eax.
- * Between 1 and 2, unreachable ops (after an unconditional exit or branch, up to a label some reachable branch
- * targets) are removed.
- * Left out: common-subexpression elimination, folding CCFLAGS. */
+ *      otherwise unused c field (a hint the interpreter and the register allocator check before using).
+ * Invariants: the result computes the same guest-visible state at every exit and every fault point (checked by
+ * tests/test_ir.c on random blocks against the interpreter); passes are O(nops), plus O(ntemps/64) per label for
+ * the live bitsets, a few rounds for 1b and a forward scan to a temp's last read for 2b.
+ * Left out: common-subexpression elimination, folding CCFLAGS, moving code. */
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
