@@ -486,6 +486,35 @@ START_TEST(test_smc_crossing_store_into_code)
 }
 END_TEST
 
+START_TEST(test_rep_counts_once)
+{
+    /* REP STOSB over a page holding code goes element by element and leaves the block many times between
+     * iterations; the instruction still retires once (icount does not depend on how the helper chunked it). */
+    select_engine(_i);
+    static const uint8_t code[] = {
+        0xbf, 0x00, 0x00, 0x02, 0x00,   /* mov edi, 0x20000 */
+        0xb9, 0x20, 0x4e, 0x00, 0x00,   /* mov ecx, 20000 */
+        0x31, 0xc0,                     /* xor eax, eax */
+        0xfc,                           /* cld */
+        0xf3, 0xaa,                     /* rep stosb */
+        0xf4,                           /* hlt */
+    };
+    static const uint8_t hlt = 0xf4;
+    harness_flat32(h, GDT);
+    harness_write(h, 0x20000, &hlt, 1);
+    harness_write(h, CODE, code, sizeof(code));
+    harness_set_reg(h, G_EIP, 0x20000);     /* a TB on the destination page: the stores take the slow path */
+    run_expect_halt(10);
+    ck_assert(tb_page_has_code(h->env, 0x20000));
+    harness_set_reg(h, G_EIP, CODE);
+    uint64_t before = h->env->icount;
+    run_expect_halt(100000);
+    ck_assert_uint_eq(harness_reg(h, G_ECX), 0);
+    ck_assert_uint_eq(harness_reg(h, G_EDI), 0x20000 + 20000);
+    ck_assert_uint_eq(h->env->icount - before, 6);
+}
+END_TEST
+
 START_TEST(test_tb_invalidation_bookkeeping)
 {
     select_engine(_i);
@@ -562,6 +591,7 @@ static Suite *exec_suite(void)
     tcase_add_loop_test(tc, test_smc_stosb_next_instruction, 0, 3);
     tcase_add_loop_test(tc, test_smc_data_next_to_code, 0, 3);
     tcase_add_loop_test(tc, test_smc_crossing_store_into_code, 0, 3);
+    tcase_add_loop_test(tc, test_rep_counts_once, 0, 3);
     tcase_add_loop_test(tc, test_tb_invalidation_bookkeeping, 0, 3);
 
     suite_add_tcase(s, tc);

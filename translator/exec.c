@@ -23,7 +23,7 @@
 /* State of one cpu_exec call that must survive a longjmp (it lives in cpu_exec's frame). */
 typedef struct ExecRun {
     const ExecOptions *opt;
-    uint64_t deliveries;    /* exceptions and interrupts delivered: they count against max_insns too */
+    uint64_t deliveries;    /* exceptions/interrupts delivered and REP chunks: they count against max_insns too */
     bool lockstep;      /* -accel lockstep: run_tb is ignored, lockstep_run_tb runs both engines */
     TB *(*run_tb)(CpuState *env, TB *tb);   /* the engine: interp_run_tb or jit_run_tb (same contract) */
     uint64_t start_icount;
@@ -67,8 +67,8 @@ void log_unimplemented_once(const char *what, uint32_t key)
 
 /* ---- events between blocks ---- */
 
-/* -max-insns: retired instructions plus deliveries, so that a handler that faults again (no instruction ever
- * completes) or a fetch fault loop still ends the run. */
+/* -max-insns: retired instructions plus deliveries and interrupted REP chunks, so that a handler that faults again
+ * (no instruction ever completes), a fetch fault loop or a REP with a huge count still ends the run. */
 static inline bool exec_budget_spent(const CpuState *env, const ExecRun *run)
 {
     return run->opt->max_insns && env->icount - run->start_icount + run->deliveries >= run->opt->max_insns;
@@ -399,8 +399,11 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
         }
         tb_set_current(env, NULL);
         run->running = NULL;
-        env->icount += tb->ninsns;
-        exec_stats.insns += tb->ninsns;
+        /* a REP string instruction that stopped between iterations (EIP still on it) has not retired */
+        uint32_t retired = tb->ninsns - (tb->rep_last && env->t[G_EIP] == tb->insn_eip[tb->ninsns - 1]);
+        run->deliveries += tb->ninsns - retired;   /* ...but its chunk still counts against -max-insns */
+        env->icount += retired;
+        exec_stats.insns += retired;
         tb->exec_count++;
         run->prev = tb;
         run->prev_slot = env->exit_slot;

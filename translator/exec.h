@@ -30,6 +30,8 @@ typedef struct TB {
     struct TB *jmp_in;      /* TBs chained into this one: tagged list (pointer | slot), next via jmp_in_next[slot] */
     struct TB *jmp_in_next[2];
     bool invalid;
+    bool rep_last;          /* the last instruction is a REP string op: leaving with EIP still on it means it was
+                             * interrupted between iterations (not retired: the exec loop does not count it) */
     void *host_code;        /* JIT: entry point, or NULL */
     uint64_t exec_count;
 } TB;

@@ -465,6 +465,24 @@ static void tb_truncate_to_one(IrBlock *b)
     b->ninsns = 1;
 }
 
+/* Is the block's last instruction a repeated string instruction (it may exit early, EIP still on itself)? */
+static bool tb_last_is_rep(CpuState *env, const TB *tb)
+{
+    uint8_t buf[15];
+    X86Insn in;
+    uint32_t eip = tb->insn_eip[tb->ninsns - 1];
+    int n = mmu_fetch_code(env, tb->cs_base + eip, buf, (int)sizeof(buf), false, NULL);
+    if (n <= 0 || x86_decode(buf, n, (tb->hflags & HF_CS32) != 0, eip, &in) != DEC_OK)
+        return false;
+    switch (in.op) {
+    case X86_OP_MOVS: case X86_OP_CMPS: case X86_OP_STOS: case X86_OP_LODS: case X86_OP_SCAS: case X86_OP_INS:
+    case X86_OP_OUTS:
+        return (in.prefixes & (PFX_REP | PFX_REPNE)) != 0;
+    default:
+        return false;
+    }
+}
+
 /* Physical address of the page holding linear lin for a fetch, without raising; false if it cannot be fetched. */
 static bool tb_code_phys(CpuState *env, uint32_t lin, uint32_t *pa)
 {
@@ -532,6 +550,7 @@ TB *tb_translate(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
     tb->phys_page2 = page2 == ~0u ? ~0u : page2 & TARGET_PAGE_MASK;
     tb->hflags = hflags & HF_TB_KEY_MASK;
     tb->size = size;
+    tb->rep_last = tb_last_is_rep(env, tb);
     if (single || phys_pc == ~0u) {
         tb->invalid = true;     /* a one-off block: never in the hash, on a page list, or chained */
     } else {
