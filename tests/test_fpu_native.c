@@ -532,6 +532,56 @@ static bool cmp_skip(int off)
     return (off >= SAVE_OFF + 12 && off < SAVE_OFF + 28) || (off >= 0xf4 && off < 0xf8);
 }
 
+/* ---- MMX programs ---- */
+
+static void gen_mmx_insn(Prog *p)
+{
+    static const uint8_t alu[] = { 0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6f,
+                                   0x74, 0x75, 0x76, 0xd1, 0xd2, 0xd3, 0xd5, 0xd8, 0xd9, 0xdb, 0xdc, 0xdd, 0xdf,
+                                   0xe1, 0xe2, 0xe5, 0xe8, 0xe9, 0xeb, 0xec, 0xed, 0xef, 0xf1, 0xf2, 0xf3, 0xf5,
+                                   0xf8, 0xf9, 0xfa, 0xfc, 0xfd, 0xfe };
+    int r = (int)rnd(8), q = (int)rnd(8);
+    switch (rnd(8)) {
+    case 0: {                                                     /* shifts by an immediate */
+        static const uint8_t grp[][2] = { { 0x71, 2 }, { 0x71, 4 }, { 0x71, 6 }, { 0x72, 2 }, { 0x72, 4 },
+                                          { 0x72, 6 }, { 0x73, 2 }, { 0x73, 6 } };
+        int k = (int)rnd(8), imm = rnd(4) ? (int)rnd(70) : (int)rnd(256);
+        emit_b(p, 4, 0x0f, grp[k][0], 0xc0 | grp[k][1] << 3 | r, imm);
+        break;
+    }
+    case 1: emit_b(p, 3, 0x0f, rnd(2) ? 0x6e : 0x7e, 0xc0 | r << 3); break;   /* MOVD mm, eax / eax, mm */
+    case 2: emit_b(p, 4, 0x0f, 0x6e, 0x43 | r << 3, D8((int)rnd(30) * 4)); break;   /* MOVD mm, m32 */
+    case 3: emit_b(p, 4, 0x0f, rnd(2) ? 0x7e : 0x7f, 0x43 | r << 3, D8(0xc0 + (int)rnd(6) * 8)); break;
+    case 4: emit_b(p, 3, 0x0f, 0x7f, 0xc0 | r << 3 | q); break;  /* MOVQ mm, mm (store form) */
+    case 5: emit_b(p, 4, 0x0f, alu[rnd(sizeof(alu))], 0x43 | r << 3, D8((int)rnd(15) * 8)); break;
+    default: emit_b(p, 3, 0x0f, alu[rnd(sizeof(alu))], 0xc0 | r << 3 | q); break;
+    }
+}
+
+static void gen_mmx_program(Prog *p, uint8_t *data)
+{
+    memset(data, 0, DATA_SIZE);
+    for (int k = 0; k < 0x80; k += 8) {
+        uint64_t v = rnd64();
+        if (rnd(4) == 0)   /* small / extreme lanes for the saturating and shift cases */
+            v = rnd(2) ? v & 0x00ff00ff80017fffull : v | 0x7fff80007f808000ull;
+        put_le(data + k, v, 8);
+    }
+    p->len = 0;
+    for (int r = 0; r < 8; r++)
+        emit_b(p, 4, 0x0f, 0x6f, 0x43 | r << 3, D8(8 * r));       /* MOVQ mmr, [slot r] */
+    int n = 8 + (int)rnd(24);
+    p->ninsn = n;
+    for (int k = 0; k < n; k++) {
+        p->start[k] = (int16_t)p->len;
+        gen_mmx_insn(p);
+    }
+    for (int r = 0; r < 8; r++)
+        emit_b(p, 4, 0x0f, 0x7f, 0x43 | r << 3, D8(0x80 + 8 * r));    /* MOVQ [out r], mmr */
+    p->start[n] = (int16_t)p->len;
+    prog_epilogue(p);
+}
+
 /* first differing byte offset of two result buffers, or -1 */
 static int prog_compare(const uint8_t *host, const uint8_t *guest)
 {
@@ -591,6 +641,39 @@ static void prog_bisect(Harness *h, const Prog *p, const uint8_t *data)
         return;
     }
 }
+
+START_TEST(fpu_native_mmx_programs)
+{
+#if defined(__x86_64__)
+    Harness *h = harness_new(1);
+    ck_assert_ptr_nonnull(h);
+    harness_flat32(h, 0x1000);
+    int bad = 0, programs = PROGRAMS;
+    for (int k = 0; k < programs; k++) {
+        Prog p;
+        uint8_t data[DATA_SIZE], host[DATA_SIZE], guest[DATA_SIZE];
+        gen_mmx_program(&p, data);
+        memcpy(host, data, DATA_SIZE);
+        memcpy(guest, data, DATA_SIZE);
+        ck_assert(host_run_program(&p, host));
+        bool ran = guest_run_program(h, &p, guest);
+        int diff = prog_compare(host, guest);
+        if (ran && diff < 0)
+            continue;
+        if (bad++ < MAX_REPORT) {
+            printf("mmx program %d: %s, first difference at +%#x (host %02x guest %02x)\n  code:", k,
+                   ran ? "ran" : "did not reach HLT", diff, diff >= 0 ? host[diff] : 0, diff >= 0 ? guest[diff] : 0);
+            for (int b = 0; b < p.len; b++)
+                printf(" %02x", p.code[b]);
+            printf("\n");
+        }
+    }
+    printf("mmx programs: %d random MMX programs, %d differ\n", programs, bad);
+    harness_free(h);
+    ck_assert_int_eq(bad, 0);
+#endif
+}
+END_TEST
 
 START_TEST(fpu_native_programs)
 {
@@ -764,6 +847,7 @@ static Suite *fpu_native_suite(void)
     TCase *tc = tcase_create("x87 vs fpu_soft");
     tcase_add_test(tc, fpu_native_diff);
     tcase_add_test(tc, fpu_native_programs);
+    tcase_add_test(tc, fpu_native_mmx_programs);
     tcase_add_test(tc, fpu_native_transcendental);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);

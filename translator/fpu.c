@@ -1011,3 +1011,240 @@ void helper_fpu_reg_gpr(CpuState *env, uint32_t a)
 {
     fpu_exec_reg(env, (int)(a >> 8 & 7), (int)(a & 0xff));
 }
+
+/* ---- MMX (SDM vol 1 chapter 9, vol 2; aliased onto R0-R7, SDM vol 1 9.5) ----
+ * MMn is fpr[n].m. Every MMX instruction except EMMS sets TOP = 0 and all tags valid; a write to MMn also sets
+ * R n's exponent field to all ones. A pending unmasked x87 exception is delivered (#MF) first. */
+
+static void mmx_enter(CpuState *env)
+{
+    fpu_check_pending(env);
+    env->fpu_top = 0;
+    env->fpu_empty = 0;
+}
+
+static void mmx_set(CpuState *env, int n, uint64_t v)
+{
+    env->fpr[n].m = v;
+    env->fpr[n].se = 0xffff;
+}
+
+static int64_t mmx_sext(uint64_t v, int bits) { return bits == 64 ? (int64_t)v : (int64_t)(v << (64 - bits)) >> (64 - bits); }
+
+static int64_t mmx_sat_s(int64_t v, int bits)
+{
+    int64_t hi = (1ll << (bits - 1)) - 1, lo = -hi - 1;
+    return v > hi ? hi : v < lo ? lo : v;
+}
+
+static int64_t mmx_sat_u(int64_t v, int bits)
+{
+    int64_t hi = (1ll << bits) - 1;
+    return v > hi ? hi : v < 0 ? 0 : v;
+}
+
+enum { MX_ADD, MX_SUB, MX_ADDS, MX_SUBS, MX_ADDUS, MX_SUBUS, MX_CMPEQ, MX_CMPGT, MX_MULL, MX_MULH };
+
+/* one lane operation on lanes of `bits` bits; a and b are the lanes sign- or zero-extended as op needs */
+static int64_t mmx_lane(int op, int64_t a, int64_t b, int bits)
+{
+    switch (op) {
+    case MX_ADD: return a + b;
+    case MX_SUB: return a - b;
+    case MX_ADDS: return mmx_sat_s(a + b, bits);
+    case MX_SUBS: return mmx_sat_s(a - b, bits);
+    case MX_ADDUS: return mmx_sat_u(a + b, bits);
+    case MX_SUBUS: return mmx_sat_u(a - b, bits);
+    case MX_CMPEQ: return a == b ? -1 : 0;
+    case MX_CMPGT: return a > b ? -1 : 0;
+    case MX_MULL: return a * b;
+    default: return (a * b) >> 16;
+    }
+}
+
+static uint64_t mmx_map(int op, uint64_t a, uint64_t b, int bits)
+{
+    bool sgn = op == MX_ADDS || op == MX_SUBS || op == MX_CMPGT || op == MX_MULL || op == MX_MULH;
+    uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1, r = 0;
+    for (int i = 0; i < 64; i += bits) {
+        uint64_t x = a >> i & mask, y = b >> i & mask;
+        int64_t xs = sgn ? mmx_sext(x, bits) : (int64_t)x, ys = sgn ? mmx_sext(y, bits) : (int64_t)y;
+        r |= ((uint64_t)mmx_lane(op, xs, ys, bits) & mask) << i;
+    }
+    return r;
+}
+
+/* shifts: kind 0 logical right, 1 arithmetic right, 2 left; counts above the lane width clear (or sign-fill) */
+static uint64_t mmx_shift(int kind, uint64_t a, uint64_t count, int bits)
+{
+    uint64_t mask = bits == 64 ? ~0ull : (1ull << bits) - 1, r = 0;
+    for (int i = 0; i < 64; i += bits) {
+        uint64_t x = a >> i & mask, v;
+        if (kind == 1)
+            v = (uint64_t)(mmx_sext(x, bits) >> (count > (uint64_t)bits - 1 ? bits - 1 : (int)count));
+        else if (count > (uint64_t)bits - 1)
+            v = 0;
+        else
+            v = kind == 0 ? x >> count : x << count;
+        r |= (v & mask) << i;
+    }
+    return r;
+}
+
+/* PACKSSWB / PACKUSWB / PACKSSDW: lanes of a then b, narrowed with saturation */
+static uint64_t mmx_pack(uint64_t a, uint64_t b, int bits, bool usat)
+{
+    uint64_t r = 0;
+    int n = 64 / bits, out = bits / 2;
+    for (int i = 0; i < 2 * n; i++) {
+        uint64_t src = i < n ? a : b;
+        int64_t v = mmx_sext(src >> (bits * (i % n)), bits);
+        v = usat ? mmx_sat_u(v, out) : mmx_sat_s(v, out);
+        r |= ((uint64_t)v & ((1ull << out) - 1)) << (out * i);
+    }
+    return r;
+}
+
+/* PUNPCKL* / PUNPCKH*: interleave lanes of the low (or high) halves of a and b */
+static uint64_t mmx_unpack(uint64_t a, uint64_t b, int bits, bool high)
+{
+    uint64_t mask = (1ull << bits) - 1, r = 0;
+    int n = 32 / bits;
+    if (high) {
+        a >>= 32;
+        b >>= 32;
+    }
+    for (int i = 0; i < n; i++) {
+        r |= (a >> (bits * i) & mask) << (2 * bits * i);
+        r |= (b >> (bits * i) & mask) << (2 * bits * i + bits);
+    }
+    return r;
+}
+
+static uint64_t mmx_pmaddwd(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 2; i++) {
+        int64_t s = mmx_sext(a >> (32 * i), 16) * mmx_sext(b >> (32 * i), 16) +
+                    mmx_sext(a >> (32 * i + 16), 16) * mmx_sext(b >> (32 * i + 16), 16);
+        r |= ((uint64_t)s & 0xffffffffu) << (32 * i);
+    }
+    return r;
+}
+
+/* The two-operand MMX arithmetic by opcode (0F xx): dst = f(dst, src) */
+static uint64_t mmx_alu(int opc, uint64_t d, uint64_t s)
+{
+    switch (opc) {
+    case 0x60: return mmx_unpack(d, s, 8, false);
+    case 0x61: return mmx_unpack(d, s, 16, false);
+    case 0x62: return mmx_unpack(d, s, 32, false);
+    case 0x63: return mmx_pack(d, s, 16, false);
+    case 0x64: return mmx_map(MX_CMPGT, d, s, 8);
+    case 0x65: return mmx_map(MX_CMPGT, d, s, 16);
+    case 0x66: return mmx_map(MX_CMPGT, d, s, 32);
+    case 0x67: return mmx_pack(d, s, 16, true);
+    case 0x68: return mmx_unpack(d, s, 8, true);
+    case 0x69: return mmx_unpack(d, s, 16, true);
+    case 0x6a: return mmx_unpack(d, s, 32, true);
+    case 0x6b: return mmx_pack(d, s, 32, false);
+    case 0x74: return mmx_map(MX_CMPEQ, d, s, 8);
+    case 0x75: return mmx_map(MX_CMPEQ, d, s, 16);
+    case 0x76: return mmx_map(MX_CMPEQ, d, s, 32);
+    case 0xd1: return mmx_shift(0, d, s, 16);
+    case 0xd2: return mmx_shift(0, d, s, 32);
+    case 0xd3: return mmx_shift(0, d, s, 64);
+    case 0xd5: return mmx_map(MX_MULL, d, s, 16);
+    case 0xd8: return mmx_map(MX_SUBUS, d, s, 8);
+    case 0xd9: return mmx_map(MX_SUBUS, d, s, 16);
+    case 0xdb: return d & s;
+    case 0xdc: return mmx_map(MX_ADDUS, d, s, 8);
+    case 0xdd: return mmx_map(MX_ADDUS, d, s, 16);
+    case 0xdf: return ~d & s;
+    case 0xe1: return mmx_shift(1, d, s, 16);
+    case 0xe2: return mmx_shift(1, d, s, 32);
+    case 0xe5: return mmx_map(MX_MULH, d, s, 16);
+    case 0xe8: return mmx_map(MX_SUBS, d, s, 8);
+    case 0xe9: return mmx_map(MX_SUBS, d, s, 16);
+    case 0xeb: return d | s;
+    case 0xec: return mmx_map(MX_ADDS, d, s, 8);
+    case 0xed: return mmx_map(MX_ADDS, d, s, 16);
+    case 0xef: return d ^ s;
+    case 0xf1: return mmx_shift(2, d, s, 16);
+    case 0xf2: return mmx_shift(2, d, s, 32);
+    case 0xf3: return mmx_shift(2, d, s, 64);
+    case 0xf5: return mmx_pmaddwd(d, s);
+    case 0xf8: return mmx_map(MX_SUB, d, s, 8);
+    case 0xf9: return mmx_map(MX_SUB, d, s, 16);
+    case 0xfa: return mmx_map(MX_SUB, d, s, 32);
+    case 0xfc: return mmx_map(MX_ADD, d, s, 8);
+    case 0xfd: return mmx_map(MX_ADD, d, s, 16);
+    default: return mmx_map(MX_ADD, d, s, 32);   /* 0xfe */
+    }
+}
+
+/* Immediate shift groups 0F 71/72/73: /2 logical right, /4 arithmetic right, /6 left */
+static uint64_t mmx_shift_imm(int opc, int reg, uint64_t v, uint8_t imm)
+{
+    static const int bits[3] = { 16, 32, 64 };
+    return mmx_shift(reg == 2 ? 0 : reg == 4 ? 1 : 2, v, imm, bits[opc - 0x71]);
+}
+
+/* a = opcode low byte | modrm << 8 | imm8 << 16; b = offset, c = IRM aux for memory forms (the decoder made every
+ * invalid form #UD). */
+void helper_mmx(CpuState *env, uint32_t a, uint32_t off, uint32_t aux)
+{
+    int opc = a & 0xff, modrm = a >> 8 & 0xff, reg = modrm >> 3 & 7, rm = modrm & 7;
+    bool mem = modrm < 0xc0;
+    FpuMem m = { off, (int)aux, (int)(aux & IRM_SEG_MASK) };
+    uint8_t b[8] = { 0 };
+    if (opc == 0x7e || opc == 0x7f) {            /* MOVD m32, mm / MOVQ mm/m64, mm */
+        int n = opc == 0x7e ? 4 : 8;
+        if (mem)
+            fpu_probe(env, &m, n);
+        mmx_enter(env);
+        if (!mem) {
+            mmx_set(env, rm, env->fpr[reg].m);
+            return;
+        }
+        le_put(b, env->fpr[reg].m, n);
+        fpu_write(env, &m, b, n);
+        return;
+    }
+    if (opc >= 0x71 && opc <= 0x73) {
+        mmx_enter(env);
+        mmx_set(env, rm, mmx_shift_imm(opc, reg, env->fpr[rm].m, (uint8_t)(a >> 16)));
+        return;
+    }
+    /* PUNPCKL* read 32 bits from memory (SDM vol 2 PUNPCKLBW: mm/m32), MOVD 32, everything else 64 */
+    int n = (opc >= 0x60 && opc <= 0x62) || opc == 0x6e ? 4 : 8;
+    uint64_t src;
+    if (mem) {
+        fpu_read(env, &m, b, n);
+        src = le_get(b, n);
+    } else {
+        src = env->fpr[rm].m;
+    }
+    mmx_enter(env);
+    if (opc == 0x6e || opc == 0x6f)
+        mmx_set(env, reg, src);                  /* MOVD mm, m32 (zero-extended) / MOVQ mm, mm/m64 */
+    else
+        mmx_set(env, reg, mmx_alu(opc, env->fpr[reg].m, src));
+}
+
+/* MOVD mm, r32 (0F 6E) and MOVD r32, mm (0F 7E) with a register operand: a = opcode | modrm << 8 */
+void helper_mmx_gpr(CpuState *env, uint32_t a)
+{
+    int opc = a & 0xff, modrm = a >> 8 & 0xff, reg = modrm >> 3 & 7, rm = modrm & 7;
+    mmx_enter(env);
+    if (opc == 0x6e)
+        mmx_set(env, reg, env->t[G_EAX + rm]);
+    else
+        env->t[G_EAX + rm] = (uint32_t)env->fpr[reg].m;
+}
+
+void helper_emms(CpuState *env)
+{
+    fpu_check_pending(env);
+    env->fpu_empty = 0xff;
+}

@@ -7,8 +7,8 @@
  *   x87 escape and FXSAVE/FXRSTOR: CR0.EM or CR0.TS -> #NM;  WAIT: CR0.MP and CR0.TS -> #NM;
  *   MMX/EMMS: CR0.EM -> #UD, else CR0.TS -> #NM.
  * HF_EM_TS (EM or TS) is in the TB key, so the common case (both clear) costs nothing at run time.
- * Left out (XXX): an inline IR fast path for FLD/FST/FADD/FXCH (every x87 instruction is a helper call today);
- * MMX arithmetic (#UD, logged once). */
+ * MMX instructions are helper calls too (fpu.c: helper_mmx, helper_mmx_gpr for MOVD to/from r32, helper_emms).
+ * Left out (XXX): an inline IR fast path for FLD/FST/FADD/FXCH and MMX (every instruction is a helper call). */
 #include <stddef.h>
 #include "xlat.h"
 #include "helpers.h"
@@ -97,7 +97,7 @@ static void fpu_fxsave_common(Xlat *x, int helper)
 void xlat_FXSAVE(Xlat *x) { fpu_fxsave_common(x, HELPER_fxsave); }
 void xlat_FXRSTOR(Xlat *x) { fpu_fxsave_common(x, HELPER_fxrstor); }
 
-/* MMX: CR0.EM -> #UD, CR0.TS -> #NM. XXX: MMX arithmetic is not implemented yet (#UD, logged once). */
+/* MMX: CR0.EM -> #UD, CR0.TS -> #NM (SDM vol 1 table 12-1; the #UD for 66/F2/F3/LOCK comes from the decoder) */
 static void fpu_mmx_checks(Xlat *x)
 {
     if (!(x->hflags & HF_EM_TS))
@@ -108,12 +108,24 @@ static void fpu_mmx_checks(Xlat *x)
 
 FPU_WEAK void xlat_MMX(Xlat *x)
 {
+    const X86Insn *in = x->insn;
+    int opc = in->opcode & 0xff;
     fpu_mmx_checks(x);
-    xlat_unimplemented(x);
+    if (in->modrm >= 0xc0 && (opc == 0x6e || opc == 0x7e)) {
+        xlat_call(x, HELPER_mmx_gpr, fpu_movi(x, (uint32_t)opc | (uint32_t)in->modrm << 8), IR_NONE, IR_NONE);
+        return;
+    }
+    /* the immediate of the shift groups 0F 71-73 is the last operand */
+    uint32_t imm = (opc >= 0x71 && opc <= 0x73) ? in->ops[in->nops - 1].imm & 0xff : 0;
+    uint32_t a = (uint32_t)opc | (uint32_t)in->modrm << 8 | imm << 16;
+    if (in->modrm >= 0xc0)
+        xlat_call(x, HELPER_mmx, fpu_movi(x, a), IR_NONE, IR_NONE);
+    else
+        xlat_call(x, HELPER_mmx, fpu_movi(x, a), xlat_ea(x), fpu_movi(x, (uint32_t)xlat_mem_aux(x, in->seg)));
 }
 
 FPU_WEAK void xlat_EMMS(Xlat *x)
 {
     fpu_mmx_checks(x);
-    xlat_unimplemented(x);
+    xlat_call(x, HELPER_emms, IR_NONE, IR_NONE, IR_NONE);
 }
