@@ -491,7 +491,6 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     unsigned n = op->imm & 1;
     X64Stub exit = { .njumps = 0 };
     ra_flush(&c->ra);
-    x64_mov_mi(cb, ENV_MEM(exit_reason), EXIT_NORMAL);
     x64_mov_rm64(cb, X64_RAX, ENV_MEM(icount));
     x64_add_ri64(cb, X64_RAX, c->tb->ninsns);
     x64_cmp_rm64(cb, X64_RAX, ENV_MEM(chain_icount_limit));
@@ -524,6 +523,7 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     x64_jmp_r(cb, X64_RDX);
     for (int i = 0; i < exit.njumps; i++)
         x64_patch_rel32(exit.jumps[i], cb->p);
+    x64_mov_mi(cb, ENV_MEM(exit_reason), EXIT_NORMAL);
     x64_mov_mi(cb, ENV_MEM(exit_slot), n);
     x64_jmp_rel32(cb, c->epilogue);
     ra_discard(&c->ra);
@@ -621,6 +621,10 @@ static void *x64_compile_tb(CodeBuf *cb, const TB *tb, const uint8_t *epilogue, 
     c->epoch = epoch;
     c->nstubs = c->nfix = 0;
     uint8_t *entry = cb->p;
+    assert(tb->nops > 0);
+    uint8_t last = tb->ops[tb->nops - 1].op;   /* a terminator: execution never runs past the block's code */
+    assert(last == IR_EXIT_TB || last == IR_GOTO_TB || last == IR_RAISE || last == IR_BR);
+    (void)last;
     for (int i = 0; i < tb->nops; i++)
         if (tb->ops[i].op == IR_LABEL)
             c->label_addr[tb->ops[i].aux] = NULL;
