@@ -4,7 +4,8 @@
  * FIP when the instruction is a non-control one). Memory operands are passed as offset + IRM aux; the helper reads
  * and probes them before it changes anything (precise faults).
  * Device-not-available / invalid-opcode rules (SDM vol 3 2.5 table 2-2, 9.2; vol 1 table 12-1 for MMX):
- *   x87 escape and FXSAVE/FXRSTOR: CR0.EM or CR0.TS -> #NM;  WAIT: CR0.MP and CR0.TS -> #NM;
+ *   x87 escape and FXSAVE/FXRSTOR: CR0.EM or CR0.TS -> #NM (FXSAVE: the P6-era SDM 243191 says #NM for EM, later
+ *   editions #UD);  WAIT: CR0.MP and CR0.TS -> #NM;
  *   MMX/EMMS: CR0.EM -> #UD, else CR0.TS -> #NM.
  * HF_EM_TS (EM or TS) is in the TB key, so the common case (both clear) costs nothing at run time.
  * MMX instructions are helper calls too (fpu.c: helper_mmx, helper_mmx_gpr for MOVD to/from r32, helper_emms).
