@@ -660,6 +660,13 @@ START_TEST(test_debug_helpers)
     ck_assert(!env->exc_is_trap);
     ck_assert_uint_eq(env->t[G_EIP], 0xdb00);
     ck_assert_uint_eq(rd32(env->t[G_ESP]), 0x5555);
+    /* MOV SS with TF: no trap after it, the next instruction's trap is taken */
+    env->t[G_EFLAGS] |= F_TF;
+    ck_assert_int_eq(TRY(helper_load_seg(env, SEG_SS, S_DATA0)), -1);
+    ck_assert_int_eq(TRY(helper_debug_single_step(env)), -1);
+    ck_assert_int_eq(TRY(helper_debug_single_step(env)), EXC_DB);
+    env->t[G_EFLAGS] &= ~F_TF;
+    env->exc_is_trap = false;
     /* INT1 (ICEBP) at CPL 3 ignores the gate DPL: trap with the next EIP */
     enter_ring3(0x7000);
     ck_assert_int_eq(TRY(helper_raise_int1(env, 0x2002)), EXC_DB);

@@ -92,7 +92,7 @@ static bool dr7_has_exec_bp(uint32_t dr7)
 void cpu_update_hflags(CpuState *env)
 {
     uint32_t ef = env->t[G_EFLAGS];
-    uint32_t hf = env->hflags & (HF_CPL_MASK | HF_INHIBIT_IRQ);
+    uint32_t hf = env->hflags & (HF_CPL_MASK | HF_INHIBIT_IRQ | HF_INHIBIT_DEBUG);
     int iopl = (ef >> 12) & 3;
     if (!(env->cr0 & CR0_PE)) {
         hf &= ~HF_CPL_MASK;           /* real mode: CPL 0 */

@@ -98,6 +98,8 @@ enum {
     HF_EM_TS = 1 << 10, /* CR0.EM or CR0.TS: x87/WAIT need the #NM/#UD check */
     HF_IOPL_OK = 1 << 11, /* CPL <= IOPL (or real mode): CLI/STI/IN/OUT allowed without the bitmap */
     HF_DR_EXEC = 1 << 12, /* some enabled DR7 execute breakpoint */
+    HF_INHIBIT_DEBUG = 1 << 13, /* MOV SS/POP SS with TF=1: no single-step trap after it (SDM vol 3 6.8.3);
+                                 * set by helper_load_seg, consumed by helper_debug_single_step; not in the key */
     HF_TB_KEY_MASK = 0x1fff & ~HF_INHIBIT_IRQ,
 };
 

@@ -174,8 +174,11 @@ void helper_load_seg(CpuState *env, uint32_t seg, uint32_t sel)
     else
         seg_load_pm(env, seg, sel);
     /* SDM vol 2 MOV: a load of SS inhibits interrupts (and debug traps) until after the next instruction */
-    if (seg == SEG_SS)
+    if (seg == SEG_SS) {
         env->hflags |= HF_INHIBIT_IRQ;
+        if (env->t[G_EFLAGS] & F_TF)   /* ... and the single-step trap (consumed right after this instruction) */
+            env->hflags |= HF_INHIBIT_DEBUG;
+    }
     cpu_update_hflags(env);
 }
 

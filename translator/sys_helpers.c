@@ -396,6 +396,10 @@ void helper_mov_dr_write(CpuState *env, uint32_t n, uint32_t val)
  * the EIP the instruction left in G_EIP (SDM vol 3 17.3.1.4). */
 void helper_debug_single_step(CpuState *env)
 {
+    if (env->hflags & HF_INHIBIT_DEBUG) {   /* after MOV SS / POP SS: the trap comes after the next instruction */
+        env->hflags &= ~(uint32_t)HF_INHIBIT_DEBUG;
+        return;
+    }
     env->dr[6] |= DR6_BS;
     cpu_raise_trap(env, EXC_DB, -1, env->t[G_EIP]);
 }

@@ -204,6 +204,14 @@ void xlat_OUT(Xlat *x)
 
 void xlat_CLI(Xlat *x)
 {
+    /* HF_IOPL_OK (real mode, or CPL <= IOPL outside v8086) is in the TB key: CLI is then allowed outright */
+    if (x->hflags & HF_IOPL_OK) {
+        IrOp *o = ir_emit(x->b, IR_AND_I);
+        o->d = G_EFLAGS;
+        o->a = G_EFLAGS;
+        o->imm = ~(uint32_t)F_IF;
+        return;
+    }
     xlat_call(x, HELPER_cli, IR_NONE, IR_NONE, IR_NONE);
 }
 
