@@ -671,6 +671,25 @@ START_TEST(block_limits)
 }
 END_TEST
 
+/* EFLAGS.TF: one-instruction blocks and a #DB trap after the instruction, for a fall-through exit and for a
+ * taken jump (the pushed IP is that of the next instruction to run). */
+START_TEST(single_step_traps)
+{
+    use_engine(_i);
+    Harness *h = real_new();
+    harness_set_eflags(h, 2 | F_TF);
+    RUN(h, CODE_REAL, 0x40, 0x40, 0xf4);          /* inc ax; inc ax; hlt */
+    assert_real_fault_at(h, CODE_REAL + 1);
+    ck_assert_uint_eq(reg(h, G_EAX) & 0xffff, 1);
+    harness_free(h);
+    h = real_new();
+    harness_set_eflags(h, 2 | F_TF);
+    RUN(h, CODE_REAL, 0xeb, 0x02, 0x90, 0x90, 0xf4);   /* jmp +2 → the HLT at +4 */
+    assert_real_fault_at(h, CODE_REAL + 4);
+    harness_free(h);
+}
+END_TEST
+
 /* An invalid encoding raises #UD at its own address (real mode: IP pushed = the instruction). */
 START_TEST(invalid_opcode_raises_ud)
 {
@@ -754,6 +773,7 @@ static Suite *alu_suite(void)
     tc = tcase_create("block");
     tcase_add_test(tc, block_limits);
     tcase_add_loop_test(tc, invalid_opcode_raises_ud, 0, NUM_ENGINES);
+    tcase_add_loop_test(tc, single_step_traps, 0, NUM_ENGINES);
     tcase_add_test(tc, random_blocks_verify);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
