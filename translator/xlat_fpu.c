@@ -119,8 +119,8 @@ FPU_WEAK void xlat_MMX(Xlat *x)
     /* the immediate of the shift groups 0F 71-73 is the last operand */
     uint32_t imm = (opc >= 0x71 && opc <= 0x73) ? in->ops[in->nops - 1].imm & 0xff : 0;
     uint32_t a = (uint32_t)opc | (uint32_t)in->modrm << 8 | imm << 16;
-    if (in->modrm >= 0xc0)
-        xlat_call(x, HELPER_mmx, fpu_movi(x, a), IR_NONE, IR_NONE);
+    if (in->modrm >= 0xc0)   /* register form: offset and aux unused (but defined: the call takes 3 arguments) */
+        xlat_call(x, HELPER_mmx, fpu_movi(x, a), fpu_movi(x, 0), fpu_movi(x, 0));
     else
         xlat_call(x, HELPER_mmx, fpu_movi(x, a), xlat_ea(x), fpu_movi(x, (uint32_t)xlat_mem_aux(x, in->seg)));
 }
