@@ -5,8 +5,10 @@
  *    (tb_restore_state puts EIP and cc_op back at the faulting instruction);
  *  - interrupts, NMI and machine requests are looked at only between TBs; env->exit_request is the one flag
  *    checked before entering every block (chained or not), anything that wants attention sets it;
- *  - env->icount counts retired guest instructions: a TB's ninsns when it completes, the instructions before the
- *    faulting one when it faults (the faulting one too for software interrupts and traps);
+ *  - env->icount counts retired guest instructions: a TB's ninsns when it completes (less a REP string instruction
+ *    left between iterations), the instructions before the faulting one when it faults (the faulting one too for
+ *    software interrupts and traps);
+ *  - -accel lockstep runs every block in both engines and compares them (see lockstep_run_tb);
  *  - chaining only links a GOTO_TB exit to a TB starting on the same linear page and not spanning two pages, so
  *    a chain can never bypass the phys-page check tb_find makes for the block it started from.
  * Left out: the engines (interp.c, jit.c + backend-*: chosen by ExecOptions.accel, same contract), interrupt
@@ -360,15 +362,38 @@ static void exec_maybe_link(CpuState *env, ExecRun *run, TB *tb)
     tb_add_jump(env, prev, run->prev_slot, tb);
 }
 
+/* Run one block with the chosen engine and account for it. Returns the chained successor (or NULL); *stop gets
+ * STOP_MISMATCH if lockstep found the engines disagreeing. May longjmp (a fault inside the block). */
+static TB *exec_run_block(CpuState *env, ExecRun *run, TB *tb, int *stop)
+{
+    TB *next;
+    exec_log_tb(run, env, tb);
+    run->flush_gen = tb_flush_count(env);
+    run->running = tb;
+    tb_set_current(env, tb);
+    next = run->lockstep ? lockstep_run_tb(env, tb, stop) : run->run_tb(env, tb);
+    tb_set_current(env, NULL);
+    run->running = NULL;
+    /* a REP string instruction that stopped between iterations (EIP still on it) has not retired... */
+    uint32_t retired = tb->ninsns - (tb->rep_last && env->t[G_EIP] == tb->insn_eip[tb->ninsns - 1]);
+    run->deliveries += tb->ninsns - retired;   /* ...but its chunk still counts against -max-insns */
+    env->icount += retired;
+    exec_stats.insns += retired;
+    tb->exec_count++;
+    run->prev = tb;
+    run->prev_slot = env->exit_slot;
+    return next;
+}
+
 /* Run blocks until an event needs the outer loop. Returns an ExecStop, or -1 after an exception was handled. */
 static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
 {
     TB *next = NULL;
     bool events = true;     /* look at everything before the next block (set by EXIT_TB other than NORMAL) */
     for (;;) {
+        int stop = -1;
         if (events || env->exit_request || env->nmi_pending || (env->pending_irq && (env->t[G_EFLAGS] & F_IF))) {
-            int stop = exec_events(env, run);
-            if (stop >= 0)
+            if ((stop = exec_events(env, run)) >= 0)
                 return stop;
             events = false;
             next = NULL;
@@ -382,48 +407,22 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
             if (gen == tb_flush_count(env))
                 exec_maybe_link(env, run, tb);
         }
-        exec_log_tb(run, env, tb);
-        run->flush_gen = tb_flush_count(env);
-        run->running = tb;
-        tb_set_current(env, tb);
-        if (run->lockstep) {
-            int stop = -1;
-            next = lockstep_run_tb(env, tb, &stop);
-            if (stop >= 0) {
-                tb_set_current(env, NULL);
-                run->running = NULL;
-                return stop;
-            }
-        } else {
-            next = run->run_tb(env, tb);
-        }
-        tb_set_current(env, NULL);
-        run->running = NULL;
-        /* a REP string instruction that stopped between iterations (EIP still on it) has not retired */
-        uint32_t retired = tb->ninsns - (tb->rep_last && env->t[G_EIP] == tb->insn_eip[tb->ninsns - 1]);
-        run->deliveries += tb->ninsns - retired;   /* ...but its chunk still counts against -max-insns */
-        env->icount += retired;
-        exec_stats.insns += retired;
-        tb->exec_count++;
-        run->prev = tb;
-        run->prev_slot = env->exit_slot;
+        next = exec_run_block(env, run, tb, &stop);
+        if (stop >= 0)
+            return stop;
         if (__builtin_expect(env->dr6_pending != 0, 0)) {
             exec_debug_trap(env, run);
             next = NULL;
             events = true;
-            continue;
-        }
-        if (next) {
+        } else if (next) {
             exec_stats.tb_chained++;
-            continue;
-        }
-        if (env->exit_slot < 0) {
-            switch (env->exit_reason) {
-            case EXIT_MODE: cpu_update_hflags(env); run->prev = NULL; break;
-            case EXIT_HALT: env->halted = true; run->prev = NULL; break;
-            default: break;
-            }
-            next = NULL;
+        } else if (env->exit_slot < 0) {
+            if (env->exit_reason == EXIT_MODE)
+                cpu_update_hflags(env);
+            else if (env->exit_reason == EXIT_HALT)
+                env->halted = true;
+            if (env->exit_reason != EXIT_NORMAL)
+                run->prev = NULL;
             /* a dynamic jump (EXIT_NORMAL) only needs a lookup; mode changes, HLT, IF/shadow changes need the
              * events (interrupts may have become deliverable, DR7/AC may have changed) */
             events = env->exit_reason != EXIT_NORMAL;
