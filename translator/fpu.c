@@ -409,7 +409,7 @@ static int fpu_env_image(const CpuState *env, uint8_t *p, bool op32)
         v[3] = env->fpu_fip;
         v[4] = env->fpu_fcs | (op32 ? (uint32_t)env->fpu_fop << 16 : 0);
         v[5] = env->fpu_fdp;
-        v[6] = env->fpu_fds;
+        v[6] = env->fpu_fds | (op32 ? 0xffff0000u : 0);   /* reserved upper half reads as ones (host x87) */
     }
     if (op32)   /* the reserved upper halves of the control, status and tag dwords read as ones (host x87) */
         for (int i = 0; i < 3; i++)
