@@ -351,7 +351,8 @@ static int run_op(Op op, int n, uint64_t *hash)
 
 /* ---- whole x87 programs: the guest (pcjit, flat 32-bit) against the host ---- */
 
-enum { PROG_MAX = 512, DATA_SIZE = 0x200, SAVE_OFF = 0x100, CODE_PA = 0x10000, DATA_PA = 0x20000, PROGRAMS = 3000 };
+enum { PROG_MAX = 512, DATA_SIZE = 0x200, SAVE_OFF = 0x100, CODE_PA = 0x10000, DATA_PA = 0x20000, PROGRAMS = 3000,
+       ENV16_OFF = 0x180, ENV32_OFF = 0x1a0 };   /* ENVxx_OFF - 0x80 is encoded as 0x1xx: disp32 low bytes */
 
 typedef struct Prog { uint8_t code[PROG_MAX]; int len; int depth; int ninsn; int16_t start[64]; } Prog;
 
@@ -428,7 +429,14 @@ static void gen_insn(Prog *p)
     }
     case 12: emit_b(p, 2, 0xdf, 0xe0); break;                                /* FNSTSW AX */
     case 13: emit_b(p, 3, rnd(2) ? 0xd9 : 0xdd, 0x7b, D8(out_slot)); break;      /* FNSTCW / FNSTSW m16 */
-    case 14: emit_b(p, 2, 0xdd, 0xc0 + i); break;                            /* FFREE */
+    case 14:
+        if (rnd(3))
+            emit_b(p, 2, 0xdd, 0xc0 + i);                                    /* FFREE */
+        else if (rnd(2))   /* FNSTENV then FLDENV, 16-bit format at ENV16_OFF (66h) or 32-bit at ENV32_OFF */
+            emit_b(p, 14, 0x66, 0xd9, 0xb3, ENV16_OFF - 0x80, 1, 0, 0, 0x66, 0xd9, 0xa3, ENV16_OFF - 0x80, 1, 0, 0);
+        else
+            emit_b(p, 12, 0xd9, 0xb3, ENV32_OFF - 0x80, 1, 0, 0, 0xd9, 0xa3, ENV32_OFF - 0x80, 1, 0, 0);
+        break;
     default: emit_b(p, 2, 0xda, 0xe9); p->depth -= 2; break;                 /* FUCOMPP */
     }
     if (p->depth < 0)
@@ -529,7 +537,8 @@ static bool guest_run_program(Harness *h, const Prog *p, uint8_t *data)
 /* bytes of the FNSAVE image that hold FIP, FCS/FOP, FDP, FDS: host addresses, not comparable */
 static bool cmp_skip(int off)
 {
-    return (off >= SAVE_OFF + 12 && off < SAVE_OFF + 28) || (off >= 0xf4 && off < 0xf8);
+    return (off >= SAVE_OFF + 12 && off < SAVE_OFF + 28) || (off >= 0xf4 && off < 0xf8) ||
+           (off >= ENV16_OFF + 6 && off < ENV16_OFF + 14) || (off >= ENV32_OFF + 12 && off < ENV32_OFF + 28);
 }
 
 /* ---- MMX programs ---- */
@@ -588,7 +597,7 @@ static int prog_compare(const uint8_t *host, const uint8_t *guest)
     /* register slots of empty registers hold stale bytes (FNINIT keeps register contents): skipped */
     int top = host[SAVE_OFF + 5] >> 3 & 7;
     uint16_t tw = (uint16_t)get_le(host + SAVE_OFF + 8, 2);
-    for (int o = 0; o < SAVE_OFF + 108; o++) {
+    for (int o = 0; o < ENV32_OFF + 28; o++) {
         int slot = (o - SAVE_OFF - 28) / 10;
         if (o >= SAVE_OFF + 28 && (tw >> (2 * ((top + slot) & 7)) & 3) == 3)
             continue;
