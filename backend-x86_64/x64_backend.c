@@ -38,8 +38,9 @@ typedef struct X64Stub {
     uint8_t *back;                    /* where the stub returns */
     int8_t val_reg;                   /* ST: host register with the value */
     int8_t ng;
-    int8_t gregs[RA_MAX_REGS];        /* dirty globals to write back before calling C */
-    int16_t gtemps[RA_MAX_REGS];
+    int8_t gregs[IR_NUM_GLOBALS];     /* dirty globals to write back before calling C (-1: the constant gimms) */
+    int16_t gtemps[IR_NUM_GLOBALS];
+    uint32_t gimms[IR_NUM_GLOBALS];
 } X64Stub;
 
 typedef struct X64Ctx {
@@ -59,6 +60,11 @@ static X64Ctx x64_ctx;   /* one translation at a time (the exec loop is single-t
 /* ---- regalloc hooks ---- */
 static void x64_ra_load(void *ctx, int hreg, int temp) { x64_mov_rm(((X64Ctx *)ctx)->cb, hreg, x64_mem(ENV, T_OFF(temp))); }
 static void x64_ra_store(void *ctx, int hreg, int temp) { x64_mov_mr(((X64Ctx *)ctx)->cb, x64_mem(ENV, T_OFF(temp)), hreg); }
+static void x64_ra_load_imm(void *ctx, int hreg, uint32_t imm) { x64_mov_ri(((X64Ctx *)ctx)->cb, hreg, imm); }
+static void x64_ra_store_imm(void *ctx, int temp, uint32_t imm)
+{
+    x64_mov_mi(((X64Ctx *)ctx)->cb, x64_mem(ENV, T_OFF(temp)), imm);
+}
 
 /* ---- small emit helpers ---- */
 static void x64_call_abs(CodeBuf *cb, const void *fn)
@@ -256,6 +262,8 @@ static void x64_lower_call(X64Ctx *c, const IrOp *op, int idx)
     if ((h->flags & HLP_RW_GLOBALS) || !(h->flags & HLP_NO_FAULT))
         ra_writeback_globals(&c->ra);
     ra_spill_clobbered(&c->ra);
+    x64_mov_ri64(c->cb, X64_RAX, (uint64_t)(uintptr_t)&exec_stats.helper_calls);   /* -stats, as the interpreter */
+    x64_add_mi64(c->cb, x64_mem(X64_RAX, 0), 1);
     x64_mov_rr64(c->cb, X64_RDI, ENV);
     x64_call_abs(c->cb, h->fn);
     ra_unlock(&c->ra);
@@ -314,7 +322,7 @@ static X64Stub *x64_new_stub(X64Ctx *c, int kind, const IrOp *op, int idx)
     s->op = op;
     s->opidx = (uint16_t)idx;
     s->val_reg = -1;
-    s->ng = (int8_t)ra_dirty_globals(&c->ra, s->gregs, s->gtemps);
+    s->ng = (int8_t)ra_dirty_globals(&c->ra, s->gregs, s->gtemps, s->gimms);
     return s;
 }
 
@@ -431,8 +439,12 @@ static void x64_emit_stub(X64Ctx *c, const X64Stub *s)
     for (int i = 0; i < s->njumps; i++)
         x64_patch_rel32(s->jumps[i], cb->p);
     x64_set_cur_op(c, s->opidx);
-    for (int i = 0; i < s->ng; i++)
-        x64_mov_mr(cb, x64_mem(ENV, T_OFF(s->gtemps[i])), s->gregs[i]);
+    for (int i = 0; i < s->ng; i++) {
+        if (s->gregs[i] < 0)
+            x64_mov_mi(cb, x64_mem(ENV, T_OFF(s->gtemps[i])), s->gimms[i]);
+        else
+            x64_mov_mr(cb, x64_mem(ENV, T_OFF(s->gtemps[i])), s->gregs[i]);
+    }
     for (int i = 0; i < 6; i++)
         x64_push_r(cb, x64_stub_saved[i]);
     if (s->kind == STUB_SEG) {
@@ -534,7 +546,7 @@ static void x64_lower_op(X64Ctx *c, const IrOp *op, int i)
     CodeBuf *cb = c->cb;
     switch (op->op) {
     case IR_MOV:     x64_ext(c, op, x64_mov_rr); break;
-    case IR_MOVI:    x64_mov_ri(cb, ra_def(&c->ra, op->d), op->imm); break;
+    case IR_MOVI:    ra_def_const(&c->ra, op->d, op->imm); break;
     case IR_ADD:     x64_binop(c, op, x64_add_rr, true); break;
     case IR_ADD_I:   x64_binop_i(c, op, x64_add_ri); break;
     case IR_SUB:     x64_binop(c, op, x64_sub_rr, false); break;
@@ -612,7 +624,7 @@ static void *x64_compile_tb(CodeBuf *cb, const TB *tb, const uint8_t *epilogue, 
     static bool ready;
     if (!ready) {
         ra_init(&c->ra, x64_alloc_regs, (int)sizeof(x64_alloc_regs), X64_CLOBBERED_SLOTS,
-                (RegAllocHooks){ x64_ra_load, x64_ra_store }, c);
+                (RegAllocHooks){ x64_ra_load, x64_ra_store, x64_ra_load_imm, x64_ra_store_imm }, c);
         ready = true;
     }
     c->cb = cb;

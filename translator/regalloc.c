@@ -8,6 +8,31 @@
 #include "regalloc.h"
 
 static void ra_release(RegAlloc *ra, int s, bool store);
+static bool ra_dead(const RegAlloc *ra, int temp);
+
+/* ---- constants (MOVI results kept as immediates) ---- */
+static void ra_const_drop(RegAlloc *ra, int i, bool store)
+{
+    int t = ra->consts[i].temp;
+    if (store && ra->consts[i].dirty && !ra_dead(ra, t))
+        ra->hooks.store_imm(ra->ctx, t, ra->consts[i].val);
+    ra->temp_const[t] = -1;
+    ra->consts[i] = ra->consts[--ra->nconsts];
+    if (i < ra->nconsts)
+        ra->temp_const[ra->consts[i].temp] = (int8_t)i;
+}
+
+static void ra_const_flush(RegAlloc *ra, bool globals_only)
+{
+    for (int i = 0; i < ra->nconsts; i++) {
+        int t = ra->consts[i].temp;
+        if (ra->consts[i].dirty && (!globals_only || t < IR_NUM_GLOBALS)) {
+            if (!ra_dead(ra, t))
+                ra->hooks.store_imm(ra->ctx, t, ra->consts[i].val);
+            ra->consts[i].dirty = false;
+        }
+    }
+}
 
 void ra_init(RegAlloc *ra, const int8_t *host, int nregs, uint32_t clobbered_slots, RegAllocHooks hooks, void *ctx)
 {
@@ -19,6 +44,7 @@ void ra_init(RegAlloc *ra, const int8_t *host, int nregs, uint32_t clobbered_slo
     ra->hooks = hooks;
     ra->ctx = ctx;
     memset(ra->temp_slot, -1, sizeof(ra->temp_slot));
+    memset(ra->temp_const, -1, sizeof(ra->temp_const));
     for (int i = 0; i < RA_MAX_REGS; i++)
         ra->slot_temp[i] = -1;
 }
@@ -52,6 +78,8 @@ void ra_discard(RegAlloc *ra)
 {
     for (int s = 0; s < ra->nregs; s++)
         ra_release(ra, s, false);
+    while (ra->nconsts)
+        ra_const_drop(ra, ra->nconsts - 1, false);
 }
 
 void ra_begin_tb(RegAlloc *ra, const IrOp *ops, int nops)
@@ -128,11 +156,19 @@ int ra_use(RegAlloc *ra, int temp)
     assert(temp >= 0 && temp < IR_MAX_TEMPS);
     int s = ra->temp_slot[temp];
     if (s < 0) {
+        int k = ra->temp_const[temp];
+        bool dirty = false;
         s = ra_pick(ra);
-        ra->hooks.load(ra->ctx, ra->host[s], temp);
+        if (k >= 0) {   /* materialise the constant; the register copy inherits its dirtiness */
+            ra->hooks.load_imm(ra->ctx, ra->host[s], ra->consts[k].val);
+            dirty = ra->consts[k].dirty;
+            ra_const_drop(ra, k, false);
+        } else {
+            ra->hooks.load(ra->ctx, ra->host[s], temp);
+        }
         ra->slot_temp[s] = (int16_t)temp;
         ra->temp_slot[temp] = (int8_t)s;
-        ra->dirty[s] = false;
+        ra->dirty[s] = dirty;
     }
     return ra_take(ra, s);
 }
@@ -140,6 +176,8 @@ int ra_use(RegAlloc *ra, int temp)
 int ra_def(RegAlloc *ra, int temp)
 {
     assert(temp >= 0 && temp < IR_MAX_TEMPS);
+    if (ra->temp_const[temp] >= 0)
+        ra_const_drop(ra, ra->temp_const[temp], false);   /* overwritten */
     int s = ra->temp_slot[temp];
     if (s < 0) {
         s = ra_pick(ra);
@@ -150,10 +188,34 @@ int ra_def(RegAlloc *ra, int temp)
     return ra_take(ra, s);
 }
 
+void ra_def_const(RegAlloc *ra, int temp, uint32_t imm)
+{
+    assert(temp >= 0 && temp < IR_MAX_TEMPS);
+    int s = ra->temp_slot[temp];
+    if (s >= 0 && !(ra->locked & (1u << s)))
+        ra_release(ra, s, false);               /* its old value is overwritten */
+    else if (s >= 0) {                          /* locked by this op: keep it in the register */
+        ra->hooks.load_imm(ra->ctx, ra->host[s], imm);
+        ra->dirty[s] = true;
+        return;
+    }
+    int k = ra->temp_const[temp];
+    if (k < 0) {
+        if (ra->nconsts == RA_MAX_CONSTS)
+            ra_const_drop(ra, 0, true);
+        k = ra->nconsts++;
+        ra->consts[k].temp = (int16_t)temp;
+        ra->temp_const[temp] = (int8_t)k;
+    }
+    ra->consts[k].val = imm;
+    ra->consts[k].dirty = true;
+}
+
 void ra_unlock(RegAlloc *ra) { ra->locked = 0; }
 
 void ra_flush(RegAlloc *ra)
 {
+    ra_const_flush(ra, false);
     for (int s = 0; s < ra->nregs; s++) {
         int t = ra->slot_temp[s];
         if (t >= 0 && ra->dirty[s]) {
@@ -168,10 +230,13 @@ void ra_forget(RegAlloc *ra)
 {
     for (int s = 0; s < ra->nregs; s++)
         ra_release(ra, s, true);
+    while (ra->nconsts)
+        ra_const_drop(ra, ra->nconsts - 1, true);
 }
 
 void ra_writeback_globals(RegAlloc *ra)
 {
+    ra_const_flush(ra, true);
     for (int s = 0; s < ra->nregs; s++) {
         int t = ra->slot_temp[s];
         if (t >= 0 && t < IR_NUM_GLOBALS && ra->dirty[s]) {
@@ -186,6 +251,9 @@ void ra_forget_globals(RegAlloc *ra)
     for (int s = 0; s < ra->nregs; s++)
         if (ra->slot_temp[s] >= 0 && ra->slot_temp[s] < IR_NUM_GLOBALS)
             ra_release(ra, s, true);
+    for (int i = ra->nconsts - 1; i >= 0; i--)
+        if (ra->consts[i].temp < IR_NUM_GLOBALS)
+            ra_const_drop(ra, i, true);
 }
 
 void ra_spill_clobbered(RegAlloc *ra)
@@ -195,9 +263,16 @@ void ra_spill_clobbered(RegAlloc *ra)
             ra_release(ra, s, true);
 }
 
-int ra_dirty_globals(const RegAlloc *ra, int8_t *hregs, int16_t *temps)
+int ra_dirty_globals(const RegAlloc *ra, int8_t *hregs, int16_t *temps, uint32_t *imms)
 {
     int n = 0;
+    for (int i = 0; i < ra->nconsts; i++) {
+        if (ra->consts[i].temp < IR_NUM_GLOBALS && ra->consts[i].dirty) {
+            hregs[n] = -1;
+            imms[n] = ra->consts[i].val;
+            temps[n++] = ra->consts[i].temp;
+        }
+    }
     for (int s = 0; s < ra->nregs; s++) {
         int t = ra->slot_temp[s];
         if (t >= 0 && t < IR_NUM_GLOBALS && ra->dirty[s]) {

@@ -16,11 +16,13 @@
 #include <stdbool.h>
 #include "ir.h"
 
-enum { RA_MAX_REGS = 16 };
+enum { RA_MAX_REGS = 16, RA_MAX_CONSTS = 32 };
 
 typedef struct RegAllocHooks {
     void (*load)(void *ctx, int hreg, int temp);    /* hreg = t[temp] */
     void (*store)(void *ctx, int hreg, int temp);   /* t[temp] = hreg */
+    void (*load_imm)(void *ctx, int hreg, uint32_t imm);     /* hreg = imm */
+    void (*store_imm)(void *ctx, int temp, uint32_t imm);    /* t[temp] = imm */
 } RegAllocHooks;
 
 typedef struct RegAlloc {
@@ -36,7 +38,10 @@ typedef struct RegAlloc {
     bool locals_die;                /* no backward branch: dead locals need no write-back */
     RegAllocHooks hooks;
     void *ctx;
+    int nconsts;                    /* temps known to hold a constant, in no register (MOVI) */
+    struct { int16_t temp; bool dirty; uint32_t val; } consts[RA_MAX_CONSTS];
     int8_t temp_slot[IR_MAX_TEMPS]; /* slot holding the temp, or -1 */
+    int8_t temp_const[IR_MAX_TEMPS];/* index in consts, or -1 */
     uint16_t last_ref[IR_MAX_TEMPS];/* last op index referencing a local */
 } RegAlloc;
 
@@ -46,6 +51,9 @@ void ra_begin_tb(RegAlloc *ra, const IrOp *ops, int nops);
 static inline void ra_set_op(RegAlloc *ra, int index) { ra->now = index; ra->locked = 0; }
 int ra_use(RegAlloc *ra, int temp);     /* host register holding temp's value (locked) */
 int ra_def(RegAlloc *ra, int temp);     /* host register that will hold temp's new value (locked, dirty) */
+/* temp = imm without a register: stored to its home only if it is still live when written back (a store of an
+ * immediate), put in a register only if an op reads it (ra_use). */
+void ra_def_const(RegAlloc *ra, int temp, uint32_t imm);
 int ra_find(const RegAlloc *ra, int temp); /* host register holding temp, or -1 (no load) */
 void ra_unlock(RegAlloc *ra);
 void ra_discard(RegAlloc *ra);          /* drop all copies without writing back (unreachable code follows) */
@@ -54,8 +62,9 @@ void ra_forget(RegAlloc *ra);           /* ra_flush, then drop all copies */
 void ra_writeback_globals(RegAlloc *ra);
 void ra_forget_globals(RegAlloc *ra);   /* drop copies of globals (call after ra_writeback_globals) */
 void ra_spill_clobbered(RegAlloc *ra);  /* write back and drop temps in registers a call destroys */
-/* Dirty globals (host register, temp) at this point, for out-of-line code that must write them back. */
-int ra_dirty_globals(const RegAlloc *ra, int8_t *hregs, int16_t *temps);
+/* Dirty globals at this point, for out-of-line code that must write them back: (host register, temp), or
+ * (-1, temp) with the constant in imms. At most IR_NUM_GLOBALS. */
+int ra_dirty_globals(const RegAlloc *ra, int8_t *hregs, int16_t *temps, uint32_t *imms);
 /* Temp references of an op (inputs then outputs, IR_NONE skipped). Returns the count (at most 5). */
 int ra_op_refs(const IrOp *op, uint16_t *refs);
 
