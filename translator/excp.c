@@ -125,12 +125,12 @@ static void deliver_inner(CpuState *env, Gate *g, int error, uint32_t ret_eip, u
     if (vm && dpl != 0)
         cpu_raise_exception(env, EXC_GP, (g->sel & 0xfffc) | g->ext);
     uint32_t ss, esp, se1, se2;
-    tss_get_stack(env, dpl, &ss, &esp);
-    seg_check_new_ss(env, ss, dpl, &se1, &se2, EXC_TS);
+    tss_get_stack(env, dpl, &ss, &esp, g->ext);
+    seg_check_new_ss(env, ss, dpl, &se1, &se2, g->ext);
     SegCache nss;
     seg_cache_set(&nss, ss, se1, se2);
     SysStack s;
-    stack_from_cache(&s, &nss, esp, dpl, ss & 0xfffc);
+    stack_from_cache(&s, &nss, esp, dpl, (ss & 0xfffc) | g->ext);
     if (vm) {
         stack_push(env, &s, env->seg[SEG_GS].sel, g->size);
         stack_push(env, &s, env->seg[SEG_FS].sel, g->size);

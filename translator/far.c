@@ -114,8 +114,8 @@ static void far_call_inner(CpuState *env, uint32_t e2, uint32_t tsel, uint32_t o
 {
     int dpl = desc_dpl(ce2), size = desc_type(e2) == SYS_CALLGATE32 ? 4 : 2;
     uint32_t nparams = e2 & 0x1f, ss, esp, se1, se2;
-    tss_get_stack(env, dpl, &ss, &esp);
-    seg_check_new_ss(env, ss, dpl, &se1, &se2, EXC_TS);
+    tss_get_stack(env, dpl, &ss, &esp, 0);
+    seg_check_new_ss(env, ss, dpl, &se1, &se2, 0);
     SegCache nss;
     seg_cache_set(&nss, ss, se1, se2);
     SysStack s, old;

@@ -135,18 +135,18 @@ void seg_load_cs(CpuState *env, uint32_t sel, uint32_t e1, uint32_t e2, int cpl)
     env->hflags = (env->hflags & ~HF_CPL_MASK) | cpl;
 }
 
-void seg_check_new_ss(CpuState *env, uint32_t ss, int dpl, uint32_t *e1, uint32_t *e2, int vector_ts)
+void seg_check_new_ss(CpuState *env, uint32_t ss, int dpl, uint32_t *e1, uint32_t *e2, int ext)
 {
     /* SDM vol 3 6.12.1.1 / vol 2 CALL: the new SS must be a present writable data segment with RPL = DPL = the
      * new CPL; failures are #TS(SS) (the error code has EXT for interrupt delivery), not present is #SS(SS). */
     if ((ss & 0xfffc) == 0)
-        cpu_raise_exception(env, vector_ts, ss & 0xfffc);
+        cpu_raise_exception(env, EXC_TS, (ss & 0xfffc) | ext);
     if (!seg_fetch_desc(env, ss, e1, e2))
-        cpu_raise_exception(env, vector_ts, ss & 0xfffc);
+        cpu_raise_exception(env, EXC_TS, (ss & 0xfffc) | ext);
     if ((int)(ss & 3) != dpl || desc_dpl(*e2) != dpl || (*e2 & (DESC_S | DESC_CODE | DESC_W)) != (DESC_S | DESC_W))
-        cpu_raise_exception(env, vector_ts, ss & 0xfffc);
+        cpu_raise_exception(env, EXC_TS, (ss & 0xfffc) | ext);
     if (!(*e2 & DESC_P))
-        cpu_raise_exception(env, EXC_SS, ss & 0xfffc);
+        cpu_raise_exception(env, EXC_SS, (ss & 0xfffc) | ext);
 }
 
 void seg_null_inaccessible(CpuState *env)
@@ -224,22 +224,22 @@ void stack_set_esp(CpuState *env, uint32_t sp, uint32_t mask)
     env->t[G_ESP] = (env->t[G_ESP] & ~mask) | (sp & mask);
 }
 
-void tss_get_stack(CpuState *env, int dpl, uint32_t *ss, uint32_t *esp)
+void tss_get_stack(CpuState *env, int dpl, uint32_t *ss, uint32_t *esp, int ext)
 {
     /* SDM vol 3 7.2.1 / 7.6: 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n; 16-bit TSS: SPn at 2 + 4n, SSn at 4 + 4n */
     if (env->tr.lo > env->tr.hi)
-        cpu_raise_exception(env, EXC_TS, env->tr.sel & 0xfffc);
+        cpu_raise_exception(env, EXC_TS, (env->tr.sel & 0xfffc) | ext);
     bool tss32 = (env->tr.flags >> 8 & 0xf) == SYS_TSS32_BUSY || (env->tr.flags >> 8 & 0xf) == SYS_TSS32_AVAIL;
     if (tss32) {
         uint32_t off = 4 + 8 * (uint32_t)dpl;
         if (off + 7 > env->tr.limit)
-            cpu_raise_exception(env, EXC_TS, env->tr.sel & 0xfffc);
+            cpu_raise_exception(env, EXC_TS, (env->tr.sel & 0xfffc) | ext);
         *esp = mmu_ld_lin(env, env->tr.base + off, 4, MMU_KERNEL);
         *ss = mmu_ld_lin(env, env->tr.base + off + 4, 2, MMU_KERNEL);
     } else {
         uint32_t off = 2 + 4 * (uint32_t)dpl;
         if (off + 3 > env->tr.limit)
-            cpu_raise_exception(env, EXC_TS, env->tr.sel & 0xfffc);
+            cpu_raise_exception(env, EXC_TS, (env->tr.sel & 0xfffc) | ext);
         *esp = mmu_ld_lin(env, env->tr.base + off, 2, MMU_KERNEL);
         *ss = mmu_ld_lin(env, env->tr.base + off + 2, 2, MMU_KERNEL);
     }

@@ -46,8 +46,9 @@ void seg_load_real(CpuState *env, int seg, uint32_t sel, bool vm);
 void seg_load_pm(CpuState *env, int seg, uint32_t sel);
 /* CS := descriptor with RPL = cpl, CPL := cpl. Does not recompute hflags. */
 void seg_load_cs(CpuState *env, uint32_t sel, uint32_t e1, uint32_t e2, int cpl);
-/* Check an SS selector/descriptor for a stack switch to privilege dpl: #TS(sel) / #SS(sel) (SDM vol 3 6.12.1). */
-void seg_check_new_ss(CpuState *env, uint32_t ss, int dpl, uint32_t *e1, uint32_t *e2, int vector_ts);
+/* Check an SS selector/descriptor for a stack switch to privilege dpl: #TS(sel) / #SS(sel) (SDM vol 3 6.12.1);
+ * ext: the EXT bit of the error code (1 while delivering an exception or external interrupt). */
+void seg_check_new_ss(CpuState *env, uint32_t ss, int dpl, uint32_t *e1, uint32_t *e2, int ext);
 /* Checks of the CS / SS popped by RETF and IRET (SDM vol 2 RET, IRET): #GP(sel), #NP / #SS(sel). */
 void far_check_return_cs(CpuState *env, uint32_t cs, uint32_t *e1, uint32_t *e2);
 void far_check_return_ss(CpuState *env, uint32_t ss, int rpl, uint32_t *e1, uint32_t *e2);
@@ -67,8 +68,9 @@ uint32_t stack_pop(CpuState *env, SysStack *s, int size);
 /* ESP := s->sp under the stack-width mask of the given SS.B (16-bit stacks only change SP). */
 void stack_set_esp(CpuState *env, uint32_t sp, uint32_t mask);
 
-/* TSS stack pointer for privilege level dpl of the current task (SDM vol 3 7.2.1): #TS on a too-short TSS. */
-void tss_get_stack(CpuState *env, int dpl, uint32_t *ss, uint32_t *esp);
+/* TSS stack pointer for privilege level dpl of the current task (SDM vol 3 7.2.1): #TS(TR | ext) on a too-short
+ * TSS. */
+void tss_get_stack(CpuState *env, int dpl, uint32_t *ss, uint32_t *esp, int ext);
 
 /* ---- task switches (task.c) ---- */
 enum { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
