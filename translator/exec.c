@@ -166,7 +166,7 @@ static int exec_events(CpuState *env, ExecRun *run)
 
 static void exec_exception(CpuState *env, ExecRun *run)
 {
-    TB *tb = run->running;
+    TB *tb = run->running ? tb_current(env) : NULL;   /* the JIT may have chained on from run->running */
     int vector = env->exc_vector;
     bool is_int = env->exc_is_int;
     env->dr6_pending = 0;   /* the instruction did not complete: its data breakpoint hits are void */
@@ -359,6 +359,10 @@ static void exec_maybe_link(CpuState *env, ExecRun *run, TB *tb)
     if (tb->phys_page2 != ~0u ||
         ((tb->cs_base + tb->pc) ^ (prev->cs_base + prev->pc)) & TARGET_PAGE_MASK)
         return;
+    /* a REP string instruction that stopped between iterations jumps back to itself: never chained, so that every
+     * engine returns here and the partial instruction is not counted as retired (exec_run_block) */
+    if (prev->rep_last && tb->pc == prev->insn_eip[prev->ninsns - 1] && tb->cs_base == prev->cs_base)
+        return;
     tb_add_jump(env, prev, run->prev_slot, tb);
 }
 
@@ -368,10 +372,18 @@ static TB *exec_run_block(CpuState *env, ExecRun *run, TB *tb, int *stop)
 {
     TB *next;
     exec_log_tb(run, env, tb);
+    if (run->opt->max_insns && !run->lockstep) {
+        /* the JIT's in-code chaining stops exactly where exec_budget_spent would (deliveries included) */
+        uint64_t used = run->deliveries, max = run->opt->max_insns;
+        env->chain_icount_limit = used >= max ? 0 : run->start_icount + (max - used);
+    }
     run->flush_gen = tb_flush_count(env);
     run->running = tb;
     tb_set_current(env, tb);
     next = run->lockstep ? lockstep_run_tb(env, tb, stop) : run->run_tb(env, tb);
+    /* the JIT may have followed chains inside generated code (doing this bookkeeping for the blocks it left): the
+     * block that exited is the current one */
+    tb = tb_current(env);
     tb_set_current(env, NULL);
     run->running = NULL;
     /* a REP string instruction that stopped between iterations (EIP still on it) has not retired... */
@@ -433,10 +445,13 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
 int cpu_exec(CpuState *env, const ExecOptions *opt)
 {
     ExecRun run = { .opt = opt, .start_icount = env->icount, .prev_slot = -1, .run_tb = interp_run_tb };
+    /* the JIT follows chains inside generated code while icount stays below this (cpu.h); lockstep: never */
+    env->chain_icount_limit = opt->max_insns ? env->icount + opt->max_insns : ~(uint64_t)0;
     if (opt->accel == ACCEL_JIT && jit_available())
         run.run_tb = jit_run_tb;
     if (opt->accel == ACCEL_LOCKSTEP && jit_available() && lockstep_setup()) {
         run.lockstep = true;
+        env->chain_icount_limit = 0;
         exec_store_log = &ls.log;
         tlb_flush_all(env);     /* no direct-write TLB entry may survive from before (exec.h, StoreLog) */
     }
