@@ -48,6 +48,7 @@ typedef struct X64Ctx {
     const TB *tb;
     const uint8_t *epilogue;
     uint32_t epoch;
+    bool may_hit_watch;     /* the block has LD/ST/CALL: dr6_pending may become nonzero while it runs */
     RegAlloc ra;
     int nstubs, nfix;
     X64Stub stubs[MAX_STUBS];
@@ -509,8 +510,10 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     x64_stub_jcc(c, &exit, X64_CC_AE);
     x64_cmp_mi(cb, ENV_MEM(exit_request), 0);
     x64_stub_jcc(c, &exit, X64_CC_NE);
-    x64_cmp_mi(cb, ENV_MEM(dr6_pending), 0);
-    x64_stub_jcc(c, &exit, X64_CC_NE);
+    if (c->may_hit_watch) {   /* only memory accesses and helpers record data breakpoint hits */
+        x64_cmp_mi(cb, ENV_MEM(dr6_pending), 0);
+        x64_stub_jcc(c, &exit, X64_CC_NE);
+    }
     x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&c->tb->jmp_dest[n]);
     x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RCX, 0));
     x64_test_rr64(cb, X64_RCX, X64_RCX);
@@ -637,9 +640,13 @@ static void *x64_compile_tb(CodeBuf *cb, const TB *tb, const uint8_t *epilogue, 
     uint8_t last = tb->ops[tb->nops - 1].op;   /* a terminator: execution never runs past the block's code */
     assert(last == IR_EXIT_TB || last == IR_GOTO_TB || last == IR_RAISE || last == IR_BR);
     (void)last;
-    for (int i = 0; i < tb->nops; i++)
-        if (tb->ops[i].op == IR_LABEL)
+    c->may_hit_watch = false;
+    for (int i = 0; i < tb->nops; i++) {
+        uint8_t o = tb->ops[i].op;
+        if (o == IR_LABEL)
             c->label_addr[tb->ops[i].aux] = NULL;
+        c->may_hit_watch |= o == IR_LD || o == IR_ST || o == IR_CALL;
+    }
     ra_begin_tb(&c->ra, tb->ops, tb->nops);
     for (int i = 0; i < tb->nops && !cb->full; i++) {
         ra_set_op(&c->ra, i);
