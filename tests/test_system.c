@@ -223,7 +223,10 @@ START_TEST(test_seg_load_pm)
     ck_assert_int_eq(TRY(helper_load_seg(env, SEG_DS, S_DATA3 | 3)), -1);
     ck_assert_int_eq(TRY(helper_load_seg(env, SEG_SS, S_DATA3)), EXC_GP);
     ck_assert_int_eq(TRY(helper_load_seg(env, SEG_SS, S_DATA3 | 3)), -1);
-    ck_assert_uint_ne(env->hflags & HF_INHIBIT_IRQ, 0);
+    ck_assert_uint_ne(env->hflags & HF_INHIBIT_IRQ, 0);   /* MOV SS / POP SS: interrupt shadow */
+    env->hflags &= ~HF_INHIBIT_IRQ;
+    ck_assert_int_eq(TRY(helper_load_seg(env, SEG_SS | LOAD_SEG_NO_SHADOW, S_DATA3 | 3)), -1);
+    ck_assert_uint_eq(env->hflags & HF_INHIBIT_IRQ, 0);   /* LSS: none */
 }
 END_TEST
 

@@ -161,9 +161,10 @@ void seg_null_inaccessible(CpuState *env)
     }
 }
 
-/* MOV Sreg / POP Sreg / LxS: a = SEG_*, b = selector. */
-void helper_load_seg(CpuState *env, uint32_t seg, uint32_t sel)
+/* MOV Sreg / POP Sreg / LxS: a = SEG_* (| LOAD_SEG_NO_SHADOW for LSS), b = selector. */
+void helper_load_seg(CpuState *env, uint32_t seg_flags, uint32_t sel)
 {
+    uint32_t seg = seg_flags & ~(uint32_t)LOAD_SEG_NO_SHADOW;
     if (seg > SEG_GS || seg == SEG_CS)
         cpu_raise_exception(env, EXC_UD, -1);   /* MOV CS is #UD (SDM vol 2 MOV) */
     sel &= 0xffff;
@@ -173,8 +174,9 @@ void helper_load_seg(CpuState *env, uint32_t seg, uint32_t sel)
         seg_load_real(env, seg, sel, true);
     else
         seg_load_pm(env, seg, sel);
-    /* SDM vol 2 MOV: a load of SS inhibits interrupts (and debug traps) until after the next instruction */
-    if (seg == SEG_SS) {
+    /* SDM vol 2 MOV, POP: a load of SS inhibits interrupts (and debug traps) until after the next instruction;
+     * LSS does not (SDM vol 3 6.8.3 names only MOV SS and POP SS) */
+    if (seg == SEG_SS && !(seg_flags & LOAD_SEG_NO_SHADOW)) {
         env->hflags |= HF_INHIBIT_IRQ;
         if (env->t[G_EFLAGS] & F_TF)   /* ... and the single-step trap (consumed right after this instruction) */
             env->hflags |= HF_INHIBIT_DEBUG;

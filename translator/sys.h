@@ -13,6 +13,8 @@
 void io_check_permission(CpuState *env, uint32_t port, int size);
 
 /* ---- descriptors (seg.c) ---- */
+/* helper_load_seg's first argument: SEG_* or, for LSS, SEG_SS | LOAD_SEG_NO_SHADOW (no interrupt shadow). */
+enum { LOAD_SEG_NO_SHADOW = 0x100 };
 enum {
     SYS_TSS16_AVAIL = 1, SYS_LDT = 2, SYS_TSS16_BUSY = 3, SYS_CALLGATE16 = 4, SYS_TASKGATE = 5,
     SYS_INTGATE16 = 6, SYS_TRAPGATE16 = 7, SYS_TSS32_AVAIL = 9, SYS_TSS32_BUSY = 11, SYS_CALLGATE32 = 12,

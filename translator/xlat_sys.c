@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include "xlat.h"
 #include "helpers.h"
+#include "sys.h"
 
 /* ---- small tools ---- */
 
@@ -415,9 +416,10 @@ static void sys_load_far_ptr(Xlat *x, int seg)
     int os = x->insn->opsize;
     int off = xlat_ld(x, x->insn->seg, xlat_ea(x), os);
     int sel = xlat_ld(x, x->insn->seg, sys_ea_plus(x, (uint32_t)os), 2);
-    xlat_call(x, HELPER_load_seg, movi(x, (uint32_t)seg), sel, IR_NONE);
+    uint32_t a = (uint32_t)seg | (seg == SEG_SS ? LOAD_SEG_NO_SHADOW : 0);   /* LSS has no interrupt shadow */
+    xlat_call(x, HELPER_load_seg, movi(x, a), sel, IR_NONE);
     xlat_store_reg(x, x->insn->ops[0].reg, os, off);
-    /* the segment's base/size/flatness changed (and LSS starts an interrupt shadow) */
+    /* the segment's base/size/flatness changed */
     xlat_exit(x, x->next_pc, EXIT_MODE);
 }
 
