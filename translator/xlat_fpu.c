@@ -14,8 +14,6 @@
 #include "xlat.h"
 #include "helpers.h"
 
-/* XXX(temporary): weak until the placeholder handlers in xlat_sys.c are removed */
-#define FPU_WEAK __attribute__((weak))
 
 static int fpu_movi(Xlat *x, uint32_t v)
 {
@@ -43,7 +41,7 @@ static bool fpu_reg_form_touches_gprs(int esc, int modrm)
     return esc == 7 && modrm == 0xe0;
 }
 
-FPU_WEAK void xlat_FPU(Xlat *x)
+void xlat_FPU(Xlat *x)
 {
     const X86Insn *in = x->insn;
     int esc = in->opcode & 7;
@@ -79,7 +77,7 @@ static void fpu_cr0_check(Xlat *x, uint32_t mask, uint32_t value, int vector)
 }
 
 /* WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; then a pending unmasked x87 exception -> #MF. */
-FPU_WEAK void xlat_WAIT(Xlat *x)
+void xlat_WAIT(Xlat *x)
 {
     if (x->hflags & HF_EM_TS)
         fpu_cr0_check(x, CR0_MP | CR0_TS, CR0_MP | CR0_TS, EXC_NM);
@@ -107,7 +105,7 @@ static void fpu_mmx_checks(Xlat *x)
     fpu_cr0_check(x, CR0_TS, CR0_TS, EXC_NM);
 }
 
-FPU_WEAK void xlat_MMX(Xlat *x)
+void xlat_MMX(Xlat *x)
 {
     const X86Insn *in = x->insn;
     int opc = in->opcode & 0xff;
@@ -125,7 +123,7 @@ FPU_WEAK void xlat_MMX(Xlat *x)
         xlat_call(x, HELPER_mmx, fpu_movi(x, a), xlat_ea(x), fpu_movi(x, (uint32_t)xlat_mem_aux(x, in->seg)));
 }
 
-FPU_WEAK void xlat_EMMS(Xlat *x)
+void xlat_EMMS(Xlat *x)
 {
     fpu_mmx_checks(x);
     xlat_call(x, HELPER_emms, IR_NONE, IR_NONE, IR_NONE);
