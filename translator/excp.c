@@ -240,6 +240,8 @@ void cpu_do_interrupt(CpuState *env, int vector, bool is_int, int error, uint32_
         }
         env->old_exception = vector;
     }
+    if (vector == EXC_DB && !is_int)   /* entering the #DB handler clears DR7.GD (SDM vol 3 17.2.4) */
+        env->dr[7] &= ~(uint32_t)DR7_GD;
     /* XXX: SDM vol 3 17.3.1.1 says fault-class exceptions push RF=1; like QEMU we push the live RF. */
     if (!(env->cr0 & CR0_PE))
         deliver_real(env, vector, ret_eip);
