@@ -506,6 +506,31 @@ START_TEST(test_ldenv_stenv)
 }
 END_TEST
 
+/* LDENV/STENV that address env->t itself see and change the temps the JIT may hold in registers */
+START_TEST(test_env_aliases_temps)
+{
+    Fix *f = fix_new(false);
+    IrBlock *b = f->b;
+    fix_set(f, G_ECX, 5);
+    ir_mov(b, G_ECX, ir_op2i(b, IR_ADD_I, G_ECX, 1));          /* dirty in a register */
+    ir_mov(b, G_EAX, ir_movi(b, 0x1111));                      /* a dirty constant */
+    int ecx = ir_new_temp(b);
+    IrOp *o = ir_emit(b, IR_LDENV);                           /* must read 6, not 5 */
+    o->d = (uint16_t)ecx, o->imm = offsetof(CpuState, t[G_ECX]), o->sz = 4;
+    int v = ir_movi(b, 0x2222);
+    o = ir_emit(b, IR_STENV);                                 /* overwrites EAX behind the register cache */
+    o->a = (uint16_t)v, o->imm = offsetof(CpuState, t[G_EAX]), o->sz = 2;
+    ir_mov(b, G_EDX, ecx);
+    ir_mov(b, G_EBX, ir_op2i(b, IR_ADD_I, G_EAX, 1));          /* reads the stored EAX */
+    ir_emit(b, IR_EXIT_TB)->imm = EXIT_NORMAL;
+    run_both(f);
+    ck_assert_uint_eq(f->env[1]->t[G_EDX], 6);
+    ck_assert_uint_eq(f->env[1]->t[G_EAX], 0x2222);
+    ck_assert_uint_eq(f->env[1]->t[G_EBX], 0x2223);
+    fix_free(f);
+}
+END_TEST
+
 /* ---- the code buffer: a small buffer fills up, is reset, and every block still runs correctly ---- */
 START_TEST(test_buffer_reset)
 {
@@ -684,6 +709,7 @@ int main(void)
     tcase_add_test(tc, test_raise);
     tcase_add_test(tc, test_ccflags);
     tcase_add_test(tc, test_ldenv_stenv);
+    tcase_add_test(tc, test_env_aliases_temps);
     tcase_add_test(tc, test_buffer_reset);
     tcase_add_test(tc, test_chaining);
     tcase_add_test(tc, test_bench_loop);
