@@ -156,9 +156,7 @@ static void deliver_inner(CpuState *env, Gate *g, int error, uint32_t ret_eip, u
     }
     nss.flags = se2 & 0x00f0ff00u;
     env->seg[SEG_SS] = nss;
-    env->t[G_ESP] = s.sp & s.mask;
-    if (s.mask == 0xffff)
-        env->t[G_ESP] = (esp & 0xffff0000u) | s.sp;
+    env->t[G_ESP] = (esp & ~s.mask) | s.sp;   /* a 16-bit stack keeps the TSS value's high half */
     seg_load_cs(env, g->sel, g->ce1, g->ce2, dpl);
 }
 
