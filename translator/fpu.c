@@ -1,12 +1,12 @@
-/* fpu.c — the x87 FPU: register stack, tags, control/status words, exception policy, and the instruction helpers
- * translated code calls (helpers.def group "fpu.c"); the arithmetic itself is fpu_soft.c.
+/* fpu.c — the x87 FPU and MMX: register stack, tags, control/status words, exception policy, and the instruction
+ * helpers translated code calls (helpers.def group "fpu.c"); the x87 arithmetic itself is fpu_soft.c.
  * Invariants: every helper reads all its memory operands and probes every byte it will write before it changes any
  * x87 or guest state, so a #PF/#GP leaves the FPU as it was (precise faults, docs/ir.md). Unmasked exceptions set
  * ES/B and are delivered as #MF before the next waiting x87 instruction (CR0.NE = 1, SDM vol 1 8.6); an unmasked
  * IE/DE/ZE leaves the destination untouched, unmasked OE/UE store the bias-adjusted result (fpu_soft.c).
  * ST(i) = fpr[(top + i) & 7]; tags are only "empty" bits (fpu_empty), the full tag word is derived on demand.
  * Left out (XXX): the legacy FERR#/IRQ13 path for CR0.NE = 0 (needs the PIC: the exception stays pending and the
- * instruction runs); exact transcendental instructions (approximated in host double, see below); MMX. */
+ * instruction runs); exact transcendental instructions (approximated in host double, see below). */
 #include <string.h>
 #include <math.h>
 #include "cpu.h"
