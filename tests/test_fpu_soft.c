@@ -3,7 +3,8 @@
  * by pcjit as guest code for what a host comparison cannot cover in a 64-bit user process: #NM (CR0.EM/TS/MP),
  * #UD for MMX with CR0.EM, unmasked exceptions delivered as #MF at the next waiting instruction (CR0.NE), the
  * destination left untouched by an unmasked ZE, FNSTENV/FLDENV/FNSAVE/FRSTOR in the 16-bit real-mode format with
- * FIP/FOP, FXSAVE/FXRSTOR round trips and its alignment #GP.
+ * FIP/FOP, FXSAVE/FXRSTOR round trips and its alignment #GP, precise #GP for loads/stores crossing the segment
+ * limit (no push, no pop, no byte written).
  * Left out: bit-exactness over many cases (test_fpu_native.c: host x87 and the committed reference hashes). */
 #include <check.h>
 #include <stdio.h>
@@ -222,6 +223,29 @@ START_TEST(guest_save_restore)
 }
 END_TEST
 
+START_TEST(guest_precise_faults)
+{
+    /* FNINIT; FLD1; FLD qword [0xfffc] (crosses the 64 KiB real-mode limit: #GP, nothing pushed) */
+    static const uint8_t load[] = { 0xdb, 0xe3, 0xd9, 0xe8, 0xdd, 0x06, 0xfc, 0xff, 0xf4 };
+    /* FNINIT; FLD1; FSTP qword [0xfffc] (#GP before any byte is written, ST(0) not popped) */
+    static const uint8_t store[] = { 0xdb, 0xe3, 0xd9, 0xe8, 0xdd, 0x1e, 0xfc, 0xff, 0xf4 };
+    for (int k = 0; k < 2; k++) {
+        Harness *h = guest_setup(k ? store : load, 9);
+        harness_fill(h, 0xfff0, 0xaa, 16);
+        ck_assert_int_eq(harness_run(h, 1000), STOP_HALT);
+        ck_assert_int_eq(guest_result(h), 13);
+        CpuState *env = h->env;
+        ck_assert_int_eq(env->fpu_top, 7);
+        ck_assert_int_eq(env->fpu_empty, 0x7f);
+        ck_assert(env->fpr[7].se == 0x3fff && env->fpr[7].m == 1ull << 63);
+        uint8_t mem[4];
+        harness_read(h, 0xfffc, mem, 4);
+        ck_assert_int_eq(mem[0] & mem[1] & mem[2] & mem[3], 0xaa);
+        harness_free(h);
+    }
+}
+END_TEST
+
 static Suite *fpu_soft_suite(void)
 {
     Suite *s = suite_create("fpu_soft");
@@ -234,6 +258,7 @@ static Suite *fpu_soft_suite(void)
     tcase_add_test(tg, guest_mf_pending);
     tcase_add_test(tg, guest_env_real16);
     tcase_add_test(tg, guest_save_restore);
+    tcase_add_test(tg, guest_precise_faults);
     tcase_set_timeout(tg, 60);
     suite_add_tcase(s, tg);
     return s;
