@@ -497,12 +497,17 @@ static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
 
 /* GOTO_TB n: follow tb->jmp_dest[n] inside generated code when the exec loop would (no request, no pending data
  * breakpoint trap, instruction budget left, destination valid and compiled in this epoch), doing the loop's
- * bookkeeping (icount, -stats, the current TB); otherwise return to the loop through slot n. */
+ * bookkeeping (icount, -stats, the current TB); otherwise return to the loop through slot n.
+ * The site caches its last destination: `jmp_dest[n] == cached TB` then jumps straight to the cached code with a
+ * direct jmp. That is sound without any unpatching: the loop links only valid TBs, invalidation unlinks every jump
+ * into a TB (so the compare fails), a TB's code changes only when the buffer is reset (which kills this code too),
+ * and after a TB-cache flush no code of an older TB can be reached. A mismatch takes the full check, which
+ * re-patches the cache (imm64 of the compare, rel32 of the jump) and then jumps through the patched site. */
 static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
 {
     CodeBuf *cb = c->cb;
     unsigned n = op->imm & 1;
-    X64Stub exit = { .njumps = 0 };
+    X64Stub exit = { .njumps = 0 }, slow = { .njumps = 0 };
     ra_flush(&c->ra);
     x64_mov_rm64(cb, X64_RAX, ENV_MEM(icount));
     x64_add_ri64(cb, X64_RAX, c->tb->ninsns);
@@ -516,6 +521,24 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     }
     x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&c->tb->jmp_dest[n]);
     x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RCX, 0));
+    x64_mov_ri64(cb, X64_RDX, 1);                 /* cached destination TB (1: none; never equals a pointer) */
+    uint8_t *cache_tb = cb->p - 8;
+    x64_cmp_rr64(cb, X64_RCX, X64_RDX);
+    x64_stub_jcc(c, &slow, X64_CC_NE);
+    /* the exec loop's bookkeeping for a completed block, then the jump */
+    uint8_t *commit = cb->p;
+    x64_mov_mr64(cb, ENV_MEM(icount), X64_RAX);
+    x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)&exec_stats);
+    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, insns)), c->tb->ninsns);
+    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, tb_chained)), 1);
+    x64_mov_rm64(cb, X64_RSI, ENV_MEM(tbs));
+    x64_mov_mr64(cb, x64_mem(X64_RSI, (int32_t)offsetof(TbCacheHot, cur_tb)), X64_RCX);
+    uint8_t *cache_jmp = x64_jmp_rel32(cb, NULL);  /* cached destination code */
+    /* slow: the full validity check, then re-patch the cache */
+    for (int i = 0; i < slow.njumps; i++)
+        x64_patch_rel32(slow.jumps[i], cb->p);
+    if (cache_jmp)
+        x64_patch_rel32(cache_jmp, cb->p);         /* never taken before the first patch; keeps the bytes sane */
     x64_test_rr64(cb, X64_RCX, X64_RCX);
     x64_stub_jcc(c, &exit, X64_CC_E);
     x64_cmp_mi8(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, invalid)), 0);
@@ -528,14 +551,16 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     x64_stub_jcc(c, &exit, X64_CC_NE);
     x64_cmp_mi(cb, x64_mem(X64_RDX, -8), c->epoch);                   /* header.epoch == this epoch */
     x64_stub_jcc(c, &exit, X64_CC_NE);
-    /* the exec loop's bookkeeping for a completed block, then the jump */
-    x64_mov_mr64(cb, ENV_MEM(icount), X64_RAX);
-    x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)&exec_stats);
-    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, insns)), c->tb->ninsns);
-    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, tb_chained)), 1);
-    x64_mov_rm64(cb, X64_RSI, ENV_MEM(tbs));
-    x64_mov_mr64(cb, x64_mem(X64_RSI, (int32_t)offsetof(TbCacheHot, cur_tb)), X64_RCX);
-    x64_jmp_r(cb, X64_RDX);
+    if (cache_tb && cache_jmp) {
+        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_jmp);   /* rel32 = code - end of the jmp */
+        x64_mov_rr64(cb, X64_RDI, X64_RDX);
+        x64_sub_rr64(cb, X64_RDI, X64_RSI);
+        x64_sub_ri64(cb, X64_RDI, 4);
+        x64_mov_mr(cb, x64_mem(X64_RSI, 0), X64_RDI);
+        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_tb);
+        x64_mov_mr64(cb, x64_mem(X64_RSI, 0), X64_RCX);
+    }
+    x64_jmp_rel32(cb, commit);
     for (int i = 0; i < exit.njumps; i++)
         x64_patch_rel32(exit.jumps[i], cb->p);
     x64_mov_mi(cb, ENV_MEM(exit_reason), EXIT_NORMAL);

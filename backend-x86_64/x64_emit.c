@@ -151,6 +151,8 @@ void x64_add_mi64(CodeBuf *cb, X64Mem m, uint32_t imm)
         cb_u32(cb, imm);
 }
 void x64_test_rr64(CodeBuf *cb, int a, int b) { x64_rr(cb, W, 0x85, b, a); }
+void x64_cmp_rr64(CodeBuf *cb, int a, int b) { x64_rr(cb, W, 0x39, b, a); }
+void x64_sub_rr64(CodeBuf *cb, int d, int s) { x64_rr(cb, W, 0x29, s, d); }
 void x64_cmp_mi8(CodeBuf *cb, X64Mem m, uint8_t imm) { x64_rm(cb, 0, 0x80, 7, m); cb_byte(cb, imm); }
 void x64_imul_rr(CodeBuf *cb, int d, int s) { x64_rr(cb, 0, 0x0faf, d, s); }
 void x64_mul_r(CodeBuf *cb, int s) { x64_rr(cb, 0, 0xf7, 4, s); }

@@ -78,6 +78,8 @@ void x64_cmp_mi(CodeBuf *cb, X64Mem m, uint32_t imm);          /* cmp dword [m],
 void x64_cmp_rm64(CodeBuf *cb, int a, X64Mem m);
 void x64_add_mi64(CodeBuf *cb, X64Mem m, uint32_t imm);        /* add qword [m], sign-extended imm */
 void x64_test_rr64(CodeBuf *cb, int a, int b);
+void x64_cmp_rr64(CodeBuf *cb, int a, int b);
+void x64_sub_rr64(CodeBuf *cb, int d, int s);
 void x64_cmp_mi8(CodeBuf *cb, X64Mem m, uint8_t imm);          /* cmp byte [m], imm8 */
 void x64_imul_rr(CodeBuf *cb, int d, int s);
 void x64_mul_r(CodeBuf *cb, int s);                            /* edx:eax = eax * s (unsigned) */

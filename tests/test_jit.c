@@ -506,6 +506,50 @@ START_TEST(test_ldenv_stenv)
 }
 END_TEST
 
+/* The chain cache at a GOTO_TB site follows relinking: A -> A, then A -> B, then A -> A again; and an invalidated
+ * destination is never entered. */
+START_TEST(test_chain_relink)
+{
+    Fix *f = fix_new(false), *g = fix_new(false);
+    TbCacheHot hot = { 0 };
+    CpuState *env = f->env[1];
+    IrBlock *b = f->b;
+    int l = ir_new_label(b);
+    ir_mov(b, G_EAX, ir_op2i(b, IR_ADD_I, G_EAX, 1));
+    ir_mov(b, G_ECX, ir_op2i(b, IR_SUB_I, G_ECX, 1));
+    ir_brcondi(b, IRC_EQ, G_ECX, 0, l);
+    ir_emit(b, IR_GOTO_TB)->imm = 0;
+    ir_set_label(b, l);
+    ir_emit(b, IR_GOTO_TB)->imm = 1;
+    ir_mov(g->b, G_EBX, ir_op2i(g->b, IR_ADD_I, G_EBX, 1));    /* B: count visits, leave */
+    ir_emit(g->b, IR_EXIT_TB)->imm = EXIT_NORMAL;
+    TB *ta = &f->tb[1], *tbb = &g->tb[1];
+    ta->ops = b->ops, ta->nops = (uint16_t)b->nops, ta->ninsns = 3;
+    tbb->ops = g->b->ops, tbb->nops = (uint16_t)g->b->nops, tbb->ninsns = 1;
+    env->tbs = (struct TbCache *)&hot;
+    env->chain_icount_limit = ~0ull;
+    jit_run_tb(env, tbb);                      /* compile B */
+    env->t[G_EBX] = 0;
+    for (int round = 0; round < 4; round++) {
+        ta->jmp_dest[0] = round == 1 ? tbb : ta;
+        tbb->invalid = round == 3;
+        if (round == 3)
+            ta->jmp_dest[0] = tbb;             /* linked to an invalidated TB: the site must not enter it */
+        env->t[G_ECX] = 50;
+        env->t[G_EAX] = 0;
+        TB *next = jit_run_tb(env, ta);
+        uint32_t want_eax = round == 0 || round == 2 ? 50 : 1;
+        ck_assert_msg(env->t[G_EAX] == want_eax, "round %d: eax %u", round, env->t[G_EAX]);
+        ck_assert_uint_eq(env->t[G_EBX], round >= 1 ? 1 : 0);
+        ck_assert_ptr_eq(hot.cur_tb, round == 1 ? tbb : ta);
+        ck_assert_ptr_null(next);
+    }
+    env->tbs = NULL;
+    fix_free(f);
+    fix_free(g);
+}
+END_TEST
+
 /* LDENV/STENV that address env->t itself see and change the temps the JIT may hold in registers */
 START_TEST(test_env_aliases_temps)
 {
@@ -712,6 +756,7 @@ int main(void)
     tcase_add_test(tc, test_env_aliases_temps);
     tcase_add_test(tc, test_buffer_reset);
     tcase_add_test(tc, test_chaining);
+    tcase_add_test(tc, test_chain_relink);
     tcase_add_test(tc, test_bench_loop);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -142,6 +142,10 @@ START_TEST(test_alu)
     T(x64_add_mi64(cb, M(X64_R13, 0), 0x1000), "add qword ptr [r13], 0x1000");
     T(x64_test_rr64(cb, X64_RCX, X64_RCX), "test rcx, rcx");
     T(x64_test_rr64(cb, X64_R8, X64_RAX), "test r8, rax");
+    T(x64_cmp_rr64(cb, X64_RCX, X64_RDX), "cmp rcx, rdx");
+    T(x64_cmp_rr64(cb, X64_R12, X64_RSI), "cmp r12, rsi");
+    T(x64_sub_rr64(cb, X64_RDI, X64_RSI), "sub rdi, rsi");
+    T(x64_sub_rr64(cb, X64_R9, X64_R15), "sub r9, r15");
     T(x64_cmp_mi8(cb, M(X64_R13, 0), 0xff), "cmp byte ptr [r13], 0xff");
     T(x64_imul_rr(cb, X64_RAX, X64_RCX), "imul eax, ecx");
     T(x64_imul_rr(cb, X64_R8, X64_RBP), "imul r8d, ebp");
