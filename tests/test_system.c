@@ -533,6 +533,22 @@ START_TEST(test_task_bad_segment_faults_in_new_task)
 }
 END_TEST
 
+START_TEST(test_task_fault_escalates_in_new_task)
+{
+    /* #TS in the new task, its gate not present: #NP during delivery -> #DF, still with the new task's EIP */
+    put_desc(IDT, EXC_TS * 8, mkgate(S_CODE0, 0x7500, 0x0e, 0));
+    put_desc(IDT, EXC_DF * 8, mkgate(S_CODE0, 0xdf00, 0x8e, 0));
+    tss_fill(TSS1, 0xabc, 0x7770, 0x42);
+    wr32(TSS1 + 0x54, S_XONLY);
+    ck_assert_int_eq(TRY(helper_ljmp(env, S_TSS1, 0, 0x1111)), -1);
+    ck_assert_uint_eq(env->tr.sel, S_TSS1);
+    ck_assert_uint_eq(env->t[G_EIP], 0xdf00);
+    ck_assert_uint_eq(rd32(0x7770 - 16), 0);         /* #DF error code */
+    ck_assert_uint_eq(rd32(0x7770 - 12), 0xabc);
+    ck_assert_int_eq(env->old_exception, -1);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- other system instructions */
 
 START_TEST(test_io_bitmap)
@@ -777,6 +793,7 @@ Suite *system_suite(void)
     tcase_add_test(tc, test_far_jmp_checks);
     tcase_add_test(tc, test_task_jmp_call_iret);
     tcase_add_test(tc, test_task_bad_segment_faults_in_new_task);
+    tcase_add_test(tc, test_task_fault_escalates_in_new_task);
     tcase_add_test(tc, test_io_bitmap);
     tcase_add_test(tc, test_lar_lsl_verr_verw);
     tcase_add_test(tc, test_cpuid_msr_cr);

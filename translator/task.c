@@ -6,6 +6,7 @@
  * task's EIP, because a longjmp through the translation block would restore the old task's EIP.
  * Left out: the I/O bitmap (used by io_check_permission), VME interrupt redirection (no VME). */
 #include <stdio.h>
+#include <string.h>
 #include "helpers.h"
 #include "mmu.h"
 #include "sys.h"
@@ -75,10 +76,27 @@ static void tss_set_busy(CpuState *env, uint32_t sel, bool busy)
     mmu_st_lin(env, a, busy ? (t | 2) : (t & ~2u), 1, MMU_KERNEL);
 }
 
-/* A fault in the context of the new task: deliver it now with the new task's EIP. */
+/* A fault in the context of the new task: deliver it now with the new task's EIP. A fault during that delivery is
+ * delivered here too (it becomes #DF, then a triple fault: at most three rounds), so nothing unwinds through the
+ * old task's block; only an SMC restart (not a guest fault) is passed on to the exec loop. */
 static void task_fault(CpuState *env, int vector, int error)
 {
-    cpu_do_interrupt(env, vector, false, error, env->t[G_EIP], false);
+    jmp_buf saved;
+    volatile int v = vector, e = error, rounds = 0;
+    memcpy(saved, env->jmp_env, sizeof(saved));
+    while (rounds++ < 4) {
+        if (setjmp(env->jmp_env) == 0) {
+            cpu_do_interrupt(env, v, false, e, env->t[G_EIP], false);
+            break;
+        }
+        v = env->exc_vector;
+        e = env->exc_error;
+        if (v == EXCP_SMC_RESTART) {
+            memcpy(env->jmp_env, saved, sizeof(saved));
+            cpu_raise_exception(env, v, e);
+        }
+    }
+    memcpy(env->jmp_env, saved, sizeof(saved));
     env->old_exception = -1;
 }
 
