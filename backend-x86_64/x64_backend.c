@@ -495,6 +495,34 @@ static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
     ra_discard(&c->ra);
 }
 
+/* GOTO_TB's slow path: RCX = tb->jmp_dest[n]; exits through `exit` unless it is a valid TB with code of this
+ * epoch (RDX = its code), then stores RCX and the jump distance into the site's cache fields. */
+static void x64_chain_check_and_patch(X64Ctx *c, X64Stub *exit, uint8_t *cache_tb, uint8_t *cache_jmp)
+{
+    CodeBuf *cb = c->cb;
+    x64_test_rr64(cb, X64_RCX, X64_RCX);
+    x64_stub_jcc(c, exit, X64_CC_E);
+    x64_cmp_mi8(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, invalid)), 0);
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_mov_rm64(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, host_code)));
+    x64_test_rr64(cb, X64_RDX, X64_RDX);
+    x64_stub_jcc(c, exit, X64_CC_E);
+    _Static_assert(sizeof(JitHeader) == 16, "header layout below");
+    x64_cmp_rm64(cb, X64_RCX, x64_mem(X64_RDX, -16));                 /* header.owner == dest */
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_cmp_mi(cb, x64_mem(X64_RDX, -8), c->epoch);                   /* header.epoch == this epoch */
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    if (cache_tb && cache_jmp) {
+        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_jmp);   /* rel32 = code - end of the jmp */
+        x64_mov_rr64(cb, X64_RDI, X64_RDX);
+        x64_sub_rr64(cb, X64_RDI, X64_RSI);
+        x64_sub_ri64(cb, X64_RDI, 4);
+        x64_mov_mr(cb, x64_mem(X64_RSI, 0), X64_RDI);
+        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_tb);
+        x64_mov_mr64(cb, x64_mem(X64_RSI, 0), X64_RCX);
+    }
+}
+
 /* GOTO_TB n: follow tb->jmp_dest[n] inside generated code when the exec loop would (no request, no pending data
  * breakpoint trap, instruction budget left, destination valid and compiled in this epoch), doing the loop's
  * bookkeeping (icount, -stats, the current TB); otherwise return to the loop through slot n.
@@ -539,27 +567,7 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
         x64_patch_rel32(slow.jumps[i], cb->p);
     if (cache_jmp)
         x64_patch_rel32(cache_jmp, cb->p);         /* never taken before the first patch; keeps the bytes sane */
-    x64_test_rr64(cb, X64_RCX, X64_RCX);
-    x64_stub_jcc(c, &exit, X64_CC_E);
-    x64_cmp_mi8(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, invalid)), 0);
-    x64_stub_jcc(c, &exit, X64_CC_NE);
-    x64_mov_rm64(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, host_code)));
-    x64_test_rr64(cb, X64_RDX, X64_RDX);
-    x64_stub_jcc(c, &exit, X64_CC_E);
-    _Static_assert(sizeof(JitHeader) == 16, "header layout below");
-    x64_cmp_rm64(cb, X64_RCX, x64_mem(X64_RDX, -16));                 /* header.owner == dest */
-    x64_stub_jcc(c, &exit, X64_CC_NE);
-    x64_cmp_mi(cb, x64_mem(X64_RDX, -8), c->epoch);                   /* header.epoch == this epoch */
-    x64_stub_jcc(c, &exit, X64_CC_NE);
-    if (cache_tb && cache_jmp) {
-        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_jmp);   /* rel32 = code - end of the jmp */
-        x64_mov_rr64(cb, X64_RDI, X64_RDX);
-        x64_sub_rr64(cb, X64_RDI, X64_RSI);
-        x64_sub_ri64(cb, X64_RDI, 4);
-        x64_mov_mr(cb, x64_mem(X64_RSI, 0), X64_RDI);
-        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_tb);
-        x64_mov_mr64(cb, x64_mem(X64_RSI, 0), X64_RCX);
-    }
+    x64_chain_check_and_patch(c, &exit, cache_tb, cache_jmp);
     x64_jmp_rel32(cb, commit);
     for (int i = 0; i < exit.njumps; i++)
         x64_patch_rel32(exit.jumps[i], cb->p);
