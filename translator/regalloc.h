@@ -9,7 +9,8 @@
  * Invariants: a temp is in at most one register; registers used by the current op are locked (never evicted until
  * ra_unlock); a local (index >= IR_NUM_GLOBALS) whose last reference is behind the current op is dead and never
  * written back — only when the TB has no backward branch (a loop could read it again).
- * Left out: cross-block allocation, live ranges across labels, rematerialisation of constants (XXX: later). */
+ * Constants (MOVI) live in no register until an op reads them; a write-back stores them as immediates.
+ * Left out: cross-block allocation, live ranges across labels (XXX: the next speed step). */
 #ifndef PCJIT_REGALLOC_H
 #define PCJIT_REGALLOC_H
 #include <stdint.h>
