@@ -399,6 +399,24 @@ START_TEST(test_double_and_triple_fault)
 }
 END_TEST
 
+START_TEST(test_nmi_blocking)
+{
+    put_desc(IDT, EXC_NMI * 8, mkgate(S_CODE0, 0x2200, 0x8e, 0));
+    env->t[G_EIP] = 0x100;
+    ck_assert_int_eq(TRY(cpu_do_interrupt(env, EXC_NMI, false, -1, 0, true)), -1);
+    ck_assert_uint_eq(env->t[G_EIP], 0x2200);
+    ck_assert(env->nmi_blocked);
+    /* a second NMI waits */
+    ck_assert_int_eq(TRY(cpu_do_interrupt(env, EXC_NMI, false, -1, 0, true)), -1);
+    ck_assert_uint_eq(env->t[G_EIP], 0x2200);
+    ck_assert_uint_eq(env->t[G_ESP], 0x8000 - 12);
+    ck_assert(env->nmi_pending);
+    ck_assert_int_eq(TRY(helper_iret(env, 4, 0)), -1);
+    ck_assert(!env->nmi_blocked);
+    ck_assert_uint_eq(env->t[G_EIP], 0x100);
+}
+END_TEST
+
 START_TEST(test_triple_fault)
 {
     env->idt_limit = 0;   /* every delivery faults */
@@ -789,6 +807,7 @@ Suite *system_suite(void)
     tcase_add_test(tc, test_idt_limit_and_not_present);
     tcase_add_test(tc, test_double_and_triple_fault);
     tcase_add_test(tc, test_triple_fault);
+    tcase_add_test(tc, test_nmi_blocking);
     tcase_add_test(tc, test_callgate_params_and_retf);
     tcase_add_test(tc, test_far_jmp_checks);
     tcase_add_test(tc, test_task_jmp_call_iret);

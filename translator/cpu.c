@@ -56,6 +56,7 @@ void cpu_reset(CpuState *env)
     env->efer = 0;
     memset(env->pdpte, 0, sizeof(env->pdpte));
     env->nmi_pending = false;
+    env->nmi_blocked = false;
     env->halted = false;
     env->shutdown = false;
     env->exc_vector = -1;

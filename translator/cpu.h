@@ -145,6 +145,7 @@ typedef struct CpuState {
     volatile uint32_t exit_request;  /* nonzero: leave translated code at the next block boundary */
     uint32_t pending_irq;       /* nonzero: an external interrupt line is asserted (machine->pic decides vector) */
     bool nmi_pending;
+    bool nmi_blocked;           /* an NMI handler runs: further NMIs wait for the next IRET (SDM vol 3 6.7.1) */
     bool halted;
     bool shutdown;              /* triple fault with reset disabled */
     int exc_vector;             /* exception being raised: vector, error code (or -1) */

@@ -5,7 +5,7 @@
  * so a fault during delivery (handled by the exec loop calling back here) sees the state of the interrupted
  * instruction; env->old_exception is the exception being delivered (or -1), which makes a fault during delivery
  * of a contributory exception or #PF a #DF and a fault during #DF delivery a triple fault.
- * Left out: VME/PVI (not reported by CPUID), SMM, the APIC, NMI blocking until IRET (XXX: an NMI may nest). */
+ * Left out: VME/PVI (not reported by CPUID), SMM, the APIC. */
 #include <stdio.h>
 #include "bus.h"
 #include "helpers.h"
@@ -221,6 +221,13 @@ void cpu_do_interrupt(CpuState *env, int vector, bool is_int, int error, uint32_
 {
     bool trap = env->exc_is_trap;
     env->exc_is_trap = false;
+    if (vector == EXC_NMI && is_hw) {
+        if (env->nmi_blocked) {   /* the exec loop should not offer it; keep it pending until IRET */
+            env->nmi_pending = true;
+            return;
+        }
+        env->nmi_blocked = true;
+    }
     env->halted = false;
     uint32_t ret_eip = is_int ? next_eip : trap ? env->exc_next_eip : env->t[G_EIP];
     if (is_int || is_hw) {
@@ -387,6 +394,7 @@ static void iret_task(CpuState *env, uint32_t next_eip)
 void helper_iret(CpuState *env, uint32_t opsize, uint32_t next_eip)
 {
     int size = opsize == 4 ? 4 : 2;
+    env->nmi_blocked = false;   /* any IRET ends NMI blocking, even one that faults later (SDM vol 3 6.7.1) */
     if (!(env->cr0 & CR0_PE))
         iret_real(env, size, false);
     else if (env->t[G_EFLAGS] & F_VM) {
