@@ -4,7 +4,8 @@
  * DPL faults), #DF escalation and triple fault, far calls through call gates with parameter copy, RETF to an
  * outer ring, hardware task switches (JMP, CALL + IRET back, busy bits, NT, back link), the I/O bitmap,
  * LAR/LSL/VERR/VERW, CPUID, MOV CR rules; then a few end-to-end programs through the whole pipeline.
- * Each test gets a fresh 2 MiB machine from the harness; descriptors are written into guest RAM.
+ * Each test gets a fresh 2 MiB machine from the harness; descriptors are written into guest RAM; the end-to-end
+ * tests run under the interpreter, the JIT and lockstep.
  * Faults are caught with setjmp on env->jmp_env, as the exec loop does. */
 #include <check.h>
 #include <setjmp.h>
@@ -716,6 +717,13 @@ END_TEST
 
 /* ---------------------------------------------------------------- end to end (decoder, translator, interpreter) */
 
+/* Each end-to-end test runs under every engine (loop index: interp, jit, lockstep). */
+static void e2e_accel(int i)
+{
+    static const char *const names[] = { "interp", "jit", "lockstep" };
+    ck_assert(harness_set_accel(h, names[i]));
+}
+
 static void load_bytes(uint32_t pa, const uint8_t *bytes, uint32_t n)
 {
     harness_write(h, pa, bytes, n);
@@ -723,6 +731,7 @@ static void load_bytes(uint32_t pa, const uint8_t *bytes, uint32_t n)
 
 START_TEST(test_e2e_real_mode_int_iret)
 {
+    e2e_accel(_i);
     static const uint8_t prog[] = { 0xb8, 0x05, 0x00, 0xcd, 0x30, 0xf4 };   /* mov ax,5; int 0x30; hlt */
     static const uint8_t isr[] = { 0x40, 0xcf };                              /* inc ax; iret */
     harness_real_mode(h);
@@ -741,6 +750,7 @@ END_TEST
 
 START_TEST(test_e2e_far_jumps_code16_cpuid)
 {
+    e2e_accel(_i);
     uint8_t prog[0x30];
     memset(prog, 0x90, sizeof(prog));
     static const uint8_t j1[] = { 0xea, 0x10, 0x80, 0x00, 0x00, S_CODE16, 0x00 };         /* jmp 0x80:0x8010 */
@@ -761,6 +771,7 @@ END_TEST
 
 START_TEST(test_e2e_ring3_int_and_gp)
 {
+    e2e_accel(_i);
     static const uint8_t to3[] = { 0x6a, S_DATA3 | 3, 0x68, 0x00, 0x00, 0x07, 0x00, 0x9c, 0x6a, S_CODE3 | 3,
                                    0x68, 0x00, 0x90, 0x00, 0x00, 0xcf };   /* push ss, esp, eflags, cs, eip; iretd */
     static const uint8_t user[] = { 0xb8, 0x77, 0x00, 0x00, 0x00, 0xcd, 0x80 };   /* mov eax,0x77; int 0x80 */
@@ -821,9 +832,9 @@ Suite *system_suite(void)
     suite_add_tcase(s, tc);
     TCase *e2e = tcase_create("end_to_end");
     tcase_add_checked_fixture(e2e, setup, teardown);
-    tcase_add_test(e2e, test_e2e_real_mode_int_iret);
-    tcase_add_test(e2e, test_e2e_far_jumps_code16_cpuid);
-    tcase_add_test(e2e, test_e2e_ring3_int_and_gp);
+    tcase_add_loop_test(e2e, test_e2e_real_mode_int_iret, 0, 3);
+    tcase_add_loop_test(e2e, test_e2e_far_jumps_code16_cpuid, 0, 3);
+    tcase_add_loop_test(e2e, test_e2e_ring3_int_and_gp, 0, 3);
     suite_add_tcase(s, e2e);
     return s;
 }
