@@ -386,8 +386,12 @@ void helper_mov_dr_write(CpuState *env, uint32_t n, uint32_t val)
     int i = dr_index(env, n);
     if (i == 6)
         val = (val & 0xe00f) | DR6_FIXED;
-    else if (i == 7)
+    else if (i == 7) {
         val = (val | DR7_FIXED) & ~0xd800u;
+        for (int b = 0; b < 4; b++)   /* XXX: only execute breakpoints are implemented */
+            if (((val >> (b * 2)) & 3) && ((val >> (16 + b * 4)) & 3) != 0)
+                log_unimplemented_once("DR7 data/I/O breakpoint (R/W field)", (val >> (16 + b * 4)) & 3);
+    }
     env->dr[i] = val;
     cpu_update_hflags(env);
 }
