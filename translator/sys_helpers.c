@@ -4,8 +4,8 @@
  * Invariants: a helper raises its fault before changing any state; mode-changing helpers end with
  * cpu_update_hflags (the translator then ends the block with EXIT_MODE); privilege checks that depend only on
  * the TB key (CPL, PE, VM) are made by the translator (xlat_sys.c) at translation time, the rest here.
- * Left out: MTRRs, performance counters (RDPMC), machine check MSRs, SMM, data breakpoints (XXX: they need the
- * softmmu slow path to compare every access with DR0-3). */
+ * Left out: MTRRs, performance counters (RDPMC), machine check MSRs, SMM, I/O breakpoints (XXX). Data breakpoints
+ * live in the softmmu (mmu.c) and the exec loop. */
 #include <stdio.h>
 #include "bus.h"
 #include "exec.h"
@@ -388,9 +388,9 @@ void helper_mov_dr_write(CpuState *env, uint32_t n, uint32_t val)
         val = (val & 0xe00f) | DR6_FIXED;
     else if (i == 7) {
         val = (val | DR7_FIXED) & ~0xd800u;
-        for (int b = 0; b < 4; b++)   /* XXX: only execute breakpoints are implemented */
-            if (((val >> (b * 2)) & 3) && ((val >> (16 + b * 4)) & 3) != 0)
-                log_unimplemented_once("DR7 data/I/O breakpoint (R/W field)", (val >> (16 + b * 4)) & 3);
+        for (int b = 0; b < 4; b++)   /* XXX: I/O breakpoints (R/W = 10 with CR4.DE) are not implemented */
+            if (((val >> (b * 2)) & 3) && ((val >> (16 + b * 4)) & 3) == 2 && (env->cr4 & CR4_DE))
+                log_unimplemented_once("DR7 I/O breakpoint", (uint32_t)b);
     }
     env->dr[i] = val;
     cpu_update_hflags(env);
