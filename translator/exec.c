@@ -372,7 +372,9 @@ static TB *exec_run_block(CpuState *env, ExecRun *run, TB *tb, int *stop)
 {
     TB *next;
     exec_log_tb(run, env, tb);
-    if (run->opt->max_insns && !run->lockstep) {
+    if (run->opt->log && (run->opt->log_mask & LOG_EXEC))
+        env->chain_icount_limit = 0;    /* -d exec lists every block: the JIT returns after each one */
+    else if (run->opt->max_insns && !run->lockstep) {
         /* the JIT's in-code chaining stops exactly where exec_budget_spent would (deliveries included) */
         uint64_t used = run->deliveries, max = run->opt->max_insns;
         env->chain_icount_limit = used >= max ? 0 : run->start_icount + (max - used);
@@ -459,6 +461,7 @@ int cpu_exec(CpuState *env, const ExecOptions *opt)
     interp_init();
     mmu_sync_checks(env);
     tb_set_log(opt->log, opt->log ? opt->log_mask : 0, opt->disas);
+    jit_set_log(opt->log, opt->log ? opt->log_mask : 0);   /* -d out_asm: host code of each block compiled */
     unimp_log = (opt->log_mask & LOG_UNIMP) ? opt->log : NULL;
     for (;;) {
         if (setjmp(env->jmp_env) != 0)
