@@ -106,7 +106,7 @@ static void exec_debug_trap(CpuState *env, ExecRun *run)
 static bool exec_check_interrupts(CpuState *env, ExecRun *run)
 {
     Machine *m = env->machine;
-    if (env->nmi_pending) {
+    if (env->nmi_pending && !env->nmi_blocked) {   /* blocked from NMI delivery until the next IRET (SDM vol 3 6.7.1) */
         env->nmi_pending = false;
         exec_log_int(run, env, "NMI", EXC_NMI, -1);
         exec_stats.interrupts++;
@@ -406,7 +406,7 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
     bool events = true;     /* look at everything before the next block (set by EXIT_TB other than NORMAL) */
     for (;;) {
         int stop = -1;
-        if (events || env->exit_request || env->nmi_pending || (env->pending_irq && (env->t[G_EFLAGS] & F_IF))) {
+        if (events || env->exit_request || (env->nmi_pending && !env->nmi_blocked) || (env->pending_irq && (env->t[G_EFLAGS] & F_IF))) {
             if ((stop = exec_events(env, run)) >= 0)
                 return stop;
             events = false;
