@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "debugdev.h"
 #include "disas.h"
+#include "pc.h"
 
 enum { ROM_MAX = 16 << 20, EXIT_LIMIT = 124 };
 
@@ -33,6 +34,9 @@ typedef struct Options {
     uint32_t debug_exit_base, debug_exit_size;
     uint64_t max_insns;
     bool no_reboot;
+    bool machine_pc;          /* -machine pc: the PC devices (devices/pc.c); else the bare test machine */
+    const char *serial;       /* -serial stdio|file:PATH|none (COM1, -machine pc only; default stdio) */
+    int icount_shift;         /* -icount N: deterministic device time, 2^N ns per instruction; -1 = host time */
 } Options;
 
 static _Noreturn void die(const char *fmt, const char *arg)
@@ -49,14 +53,17 @@ static void usage(FILE *f)
             "usage: pcjit [options]\n"
             "  -bios FILE            firmware image (raw), mapped below 4 GiB and started at the reset vector\n"
             "  -m MB                 guest RAM in MiB (default 32, 2..3072)\n"
-            "  -accel interp|jit|lockstep   execution engine (default interp; lockstep: both, compared per block)\n"
+            "  -accel interp|jit|lockstep   execution engine (default jit where this host has a backend, else interp; lockstep: both, compared per block)\n"
             "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, exec, int, unimp (to stderr or -D FILE)\n"
             "  -D FILE               log file for -d\n"
             "  -stats                print execution statistics on exit\n"
             "  -debugcon stdio|file:PATH   port 0xE9 output (default: none)\n"
             "  -device isa-debug-exit[,iobase=N][,iosize=N]   exit device (present by default at 0xf4)\n"
             "  -max-insns N          stop after about N guest instructions (exit status 124)\n"
-            "  -no-reboot            a triple fault or reset request ends the run instead of resetting\n");
+            "  -no-reboot            a triple fault or reset request ends the run instead of resetting\n"
+            "  -machine pc|none      pc: PIC, PIT, RTC/CMOS, COM1, i8042, port 0x92 (default none: RAM, ROM, debug ports)\n"
+            "  -serial stdio|file:PATH|none   COM1 (-machine pc; default stdio)\n"
+            "  -icount N             device time follows the instruction count (2^N ns each): deterministic runs\n");
 }
 
 static uint64_t parse_num(const char *s, const char *what)
@@ -131,6 +138,15 @@ static Accel parse_accel(const char *s)
     die("unknown accelerator '%s' (interp, jit, lockstep)", s);
 }
 
+static bool parse_machine(const char *s)
+{
+    if (strcmp(s, "pc") == 0)
+        return true;
+    if (strcmp(s, "none") == 0)
+        return false;
+    die("unknown machine '%s' (pc, none)", s);
+}
+
 static const char *need_arg(int argc, char **argv, int *i)
 {
     if (*i + 1 >= argc)
@@ -140,8 +156,8 @@ static const char *need_arg(int argc, char **argv, int *i)
 
 static void parse_options(Options *o, int argc, char **argv)
 {
-    *o = (Options){ .ram_mb = 32, .accel = ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
-                    .debug_exit_size = 1 };
+    *o = (Options){ .ram_mb = 32, .accel = jit_available() ? ACCEL_JIT : ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
+                    .debug_exit_size = 1, .icount_shift = -1 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] == '-' && a[1] == '-')
@@ -159,6 +175,14 @@ static void parse_options(Options *o, int argc, char **argv)
         else if (strcmp(a, "-device") == 0) parse_device(o, need_arg(argc, argv, &i));
         else if (strcmp(a, "-max-insns") == 0) o->max_insns = parse_num(need_arg(argc, argv, &i), "-max-insns");
         else if (strcmp(a, "-no-reboot") == 0) o->no_reboot = true;
+        else if (strcmp(a, "-machine") == 0) o->machine_pc = parse_machine(need_arg(argc, argv, &i));
+        else if (strcmp(a, "-serial") == 0) o->serial = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-icount") == 0) {
+            uint64_t shift = parse_num(need_arg(argc, argv, &i), "-icount");
+            if (shift > 10)
+                die("-icount: shift must be 0..10%s", "");
+            o->icount_shift = (int)shift;
+        }
         else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) { usage(stdout); exit(0); }
         else { usage(stderr); die("unknown option '%s'", argv[i]); }
     }
@@ -203,10 +227,33 @@ static FILE *open_debugcon(const char *spec)
     die("-debugcon %s: expected stdio or file:PATH", spec);
 }
 
+/* -serial: COM1's output stream (NULL: none) and input fd (-1: none). */
+static FILE *open_serial(const char *spec, int *in_fd)
+{
+    *in_fd = -1;
+    if (!spec || strcmp(spec, "stdio") == 0) {
+        *in_fd = 0;
+        return stdout;
+    }
+    if (strcmp(spec, "none") == 0 || strcmp(spec, "null") == 0)
+        return NULL;
+    if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
+        FILE *f = fopen(spec + 5, "w");
+        if (!f)
+            die("cannot create serial file '%s'", spec + 5);
+        return f;
+    }
+    die("-serial %s: expected stdio, file:PATH or none", spec);
+}
+
+static PcBoard *pc_board;   /* -machine pc: the board machine_reset resets with the CPU, else NULL */
+
 static void machine_reset(CpuState *env, Machine *m)
 {
     cpu_reset(env);
     bus_reset(m);
+    if (pc_board)
+        pc_reset(pc_board);
     tb_flush_all(env);
     tlb_flush_all(env);
     m->reset_requested = false;
@@ -274,6 +321,19 @@ int main(int argc, char **argv)
     if (debugcon_attach(&m, open_debugcon(o.debugcon)) < 0 ||
         (o.debug_exit && debug_exit_attach(&m, o.debug_exit_base, o.debug_exit_size) < 0))
         die("debug ports overlap%s", "");
+    if (!o.machine_pc && (o.serial || o.icount_shift >= 0))
+        die("-serial and -icount need -machine pc%s", "");
+    FILE *serial_out = NULL;
+    if (o.machine_pc) {
+        int in_fd;
+        serial_out = open_serial(o.serial, &in_fd);
+        PcConfig pcc = { .clock_mode = o.icount_shift >= 0 ? CLOCK_ICOUNT : CLOCK_HOST,
+                         .icount_shift = o.icount_shift >= 0 ? o.icount_shift : 0, .serial_out = serial_out,
+                         .serial_in_fd = in_fd, .rtc_epoch = -1 };
+        pc_board = calloc(1, sizeof(PcBoard));
+        if (!pc_board || pc_init(pc_board, &m, &pcc) < 0)
+            die("cannot build the PC board (out of memory or a port conflict)%s", "");
+    }
     tb_cache_init(env);
     machine_reset(env, &m);
 
@@ -291,6 +351,9 @@ int main(int argc, char **argv)
     }
     if (m.debugcon)
         fflush(m.debugcon);
+    if (serial_out && serial_out != stdout)
+        fclose(serial_out);
+    free(pc_board);
     if (log && log != stderr)
         fclose(log);
     tb_cache_free(env);

@@ -4,6 +4,7 @@
  * first); segment caches are filled exactly as the hardware would after the corresponding load (SDM vol 3 3.4.3,
  * 20.1.1 for real mode), then hflags are recomputed.
  * Left out: paging, rings other than 0, devices. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
@@ -43,6 +44,12 @@ Harness *harness_new(uint32_t ram_mib)
     }
     tb_cache_init(h->env);
     h->opt.accel = ACCEL_INTERP;
+    /* PCJIT_ACCEL=jit|lockstep reruns a whole suite on another engine (tests/tests.cmake adds the _jit variants) */
+    const char *accel = getenv("PCJIT_ACCEL");
+    if (accel && *accel && !harness_set_accel(h, accel)) {
+        fprintf(stderr, "harness: unknown PCJIT_ACCEL '%s' (interp, jit, lockstep)\n", accel);
+        abort();
+    }
     h->opt.stop_on_hlt = true;
     harness_real_mode(h);
     return h;

@@ -16,6 +16,19 @@ foreach(src ${UNIT_TESTS})
   set_tests_properties(${name} PROPERTIES TIMEOUT 600 LABELS unit ENVIRONMENT "SDL_VIDEODRIVER=dummy")
 endforeach()
 
+# Suites whose harness runs default to the interpreter: run them again on the JIT (STYLE.md: every CPU test runs
+# under the interpreter and each JIT backend). Suites not listed pick their engines themselves (test_exec,
+# test_system, test_xlat_alu run each case under interp, jit and lockstep).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+  foreach(name test_xlat_ctl test_fpu_soft test_fpu_native test_fuzz_code)
+    if(TARGET ${name})
+      add_test(NAME ${name}_jit COMMAND ${name})
+      set_tests_properties(${name}_jit PROPERTIES TIMEOUT 600 LABELS "unit;jit"
+                           ENVIRONMENT "SDL_VIDEODRIVER=dummy;PCJIT_ACCEL=jit")
+    endif()
+  endforeach()
+endif()
+
 # further test groups add themselves here (guest programs, conformance, differential)
 file(GLOB EXTRA_TEST_CMAKE CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*/tests.cmake)
 foreach(f ${EXTRA_TEST_CMAKE})
