@@ -7,6 +7,8 @@
 #include <errno.h>
 #include "clock.h"
 
+static void clock_compute_poll(Clock *c);
+
 static int64_t host_ns(void)
 {
     struct timespec ts;
@@ -25,7 +27,7 @@ void clock_init(Clock *c, ClockMode mode, const uint64_t *icount, int icount_shi
         c->icount_shift = 20;
     c->host_base_ns = host_ns();
     c->icount_base = icount ? *icount : 0;
-    c->poll_icount = c->icount_base;
+    clock_compute_poll(c);
 }
 
 int64_t clock_now(Clock *c)
@@ -68,6 +70,14 @@ static void timer_unlink(Timer *t)
 /* Poll again at the first deadline in icount mode (so a timer fires at its exact instruction); a polling interval
  * in host mode. */
 static void clock_update_poll(Clock *c)
+{
+    uint64_t old = c->poll_icount;
+    clock_compute_poll(c);
+    if (c->poll_icount < old && c->kick)
+        *c->kick = 1;
+}
+
+static void clock_compute_poll(Clock *c)
 {
     if (c->mode != CLOCK_ICOUNT) {
         c->poll_icount = (c->icount ? *c->icount : 0) + CLOCK_HOST_POLL_INSNS;

@@ -8,7 +8,8 @@
  * boundary, or the HLT idle path), never from a device access, so device callbacks are not re-entered; timers run
  * in deadline order and a callback may re-arm its own timer or any other.
  * poll_icount tells the exec loop when to call clock_poll next: exactly at the first deadline in icount mode, every
- * CLOCK_HOST_POLL_INSNS instructions in host mode.
+ * CLOCK_HOST_POLL_INSNS instructions in host mode; the loop also stops in-code block chaining there
+ * (CpuState.chain_icount_limit), and *kick makes a running chain notice a deadline that moved earlier.
  * Left out: multiple clocks (one per machine is enough), warping host time forward. */
 #ifndef PCJIT_CLOCK_H
 #define PCJIT_CLOCK_H
@@ -42,6 +43,8 @@ struct Clock {
     int64_t last_ns;        /* the last value clock_now returned (monotonicity) */
     Timer *timers;
     uint64_t poll_icount;   /* the exec loop calls clock_poll when *icount >= this */
+    volatile uint32_t *kick;/* set to 1 when poll_icount moves earlier (a device armed a nearer timer while the CPU
+                             * runs): the CPU's exit_request, so chained code returns to the loop and sees it */
     uint64_t timers_fired;  /* for -stats */
 };
 

@@ -109,6 +109,7 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     pc->m = m;
     pc->input_fd = cfg->serial_in_fd;
     clock_init(&pc->clock, cfg->clock_mode, m->cpu ? &m->cpu->icount : NULL, cfg->icount_shift);
+    pc->clock.kick = m->cpu ? &m->cpu->exit_request : NULL;
     i8259_init(&pc->pic, irq_line(pc_cpu_intr, m, 0));
     i8254_init(&pc->pit, &pc->clock, pc_isa_irq(pc, PC_PIT_IRQ));
     mc146818_init(&pc->rtc, &pc->clock, pc_isa_irq(pc, PC_RTC_IRQ), cfg->rtc_epoch);

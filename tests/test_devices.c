@@ -20,6 +20,7 @@
 #include "i8042.h"
 #include "port92.h"
 #include "pc.h"
+#include "harness.h"
 
 /* ---- scaffolding ---- */
 
@@ -122,9 +123,16 @@ START_TEST(test_clock_icount)
     ck_assert_int_eq(clock_now(&ic), 0);
     icount += 10;
     ck_assert_int_eq(clock_now(&ic), 40);
+    volatile uint32_t kick = 0;
+    ic.kick = &kick;
     timer_init(&t, &ic, timer_cb, (void *)3);
     timer_mod(&t, 100);
+    ck_assert_uint_eq(kick, 1);                 /* a nearer deadline: a running CPU must look again */
     ck_assert_uint_eq(ic.poll_icount, 1010 + 15);  /* (100 - 40) / 4 instructions from now */
+    kick = 0;
+    timer_mod(&t, 200);
+    ck_assert_uint_eq(kick, 0);                 /* a later one needs no kick */
+    timer_mod(&t, 100);
     icount = 1024;
     clock_poll(&ic);
     ck_assert_int_eq(fired[3], 0);
@@ -531,6 +539,13 @@ START_TEST(test_rtc_uip_and_interrupts)
         cmos_read(RTC_REG_C);
     }
     ck_assert_int_eq(sink.rises[8] - r0, 10);
+}
+END_TEST
+
+START_TEST(test_rtc_update_alarm_interrupts)
+{
+    int r0;
+    rtc_setup();
     /* update-ended interrupt */
     cmos_write(RTC_REG_B, RTC_B_24H | RTC_B_UIE);
     cmos_read(RTC_REG_C);
@@ -705,6 +720,14 @@ START_TEST(test_kbc_commands)
     ck_assert_int_eq(kbc_read_data(), 0xfa);
     ck_assert_int_eq(kbc.s.kbd_leds, 7);
     ck_assert_int_eq(kbc_read_data(), -1);
+}
+END_TEST
+
+START_TEST(test_kbc_translation_aux)
+{
+    kbc_setup();
+    outb(0x64, 0x60);
+    outb(0x60, 0x47);                           /* INT, INT2, SYS, XLATE; both ports enabled */
     /* set 2 → set 1: 'A' make (1C) and break (F0 1C), extended right ctrl (E0 14) */
     int r1 = sink.rises[1];
     i8042_kbd_put(&kbc, (const uint8_t[]){ 0x1c, 0xf0, 0x1c, 0xe0, 0x14 }, 5);
@@ -767,6 +790,46 @@ START_TEST(test_kbc_a20_reset_port92)
 }
 END_TEST
 
+/* ---- snapshots: every device's state round-trips, and a wrong blob is refused ---- */
+
+#define ROUND_TRIP(save, load, dev, poke)                                   \
+    do {                                                                    \
+        uint8_t buf_[1024];                                                 \
+        size_t n_ = save(&dev, buf_, sizeof(buf_));                         \
+        ck_assert_uint_gt(n_, 0);                                           \
+        __typeof__(dev.s) before_ = dev.s;                                  \
+        poke;                                                               \
+        ck_assert_int_ne(memcmp(&before_, &dev.s, sizeof(before_)), 0);     \
+        ck_assert_int_eq(load(&dev, buf_, n_), 0);                          \
+        ck_assert_int_eq(memcmp(&before_, &dev.s, sizeof(before_)), 0);     \
+        buf_[0] ^= 1;                                                       \
+        ck_assert_int_eq(load(&dev, buf_, n_), -1);                         \
+    } while (0)
+
+START_TEST(test_save_load)
+{
+    Port92 p92;
+    pit_setup();
+    rtc_setup();
+    uart_setup();
+    kbc_setup();
+    port92_init(&p92, irq_line(sink_set, &sink, 5), irq_line(sink_set, &sink, 6));
+    ck_assert_int_eq(port92_attach(&p92, &m), 0);
+    outb(0x43, 0x34); outb(0x40, 0x10); outb(0x40, 0x20);
+    cmos_write(0x40, 0x12);
+    outb(0x3fb, 0x03); outb(0x3ff, 0x77);
+    outb(0x64, 0x60); outb(0x60, 0x61);
+    outb(0x92, 0x02);
+    ROUND_TRIP(i8254_save, i8254_load, pit, (outb(0x43, 0x30), outb(0x40, 1), outb(0x40, 0)));
+    ROUND_TRIP(mc146818_save, mc146818_load, rtc, cmos_write(0x40, 0x34));
+    ROUND_TRIP(uart16550_save, uart16550_load, uart, outb(0x3ff, 0x88));
+    ROUND_TRIP(i8042_save, i8042_load, kbc, (outb(0x64, 0x60), outb(0x60, 0x03)));
+    ROUND_TRIP(port92_save, port92_load, p92, outb(0x92, 0x00));
+    ck_assert_int_eq(sink.level[5], 1);         /* the loaded A20 state is driven again */
+    fclose(uart_out);
+}
+END_TEST
+
 /* ---- the board ---- */
 
 START_TEST(test_pc_wiring)
@@ -811,6 +874,76 @@ START_TEST(test_pc_wiring)
 }
 END_TEST
 
+/* PIC at vector 8 with only IRQ0 unmasked, PIT channel 0 at 1 kHz (mode 2). */
+static void pc_program_pic_pit(Machine *mm)
+{
+    static const uint8_t icw[] = { 0x08, 0x04, 0x01 };
+    bus_io_write(mm, 0x20, 0x11, 1);
+    for (int i = 0; i < 3; i++)
+        bus_io_write(mm, 0x21, icw[i], 1);
+    bus_io_write(mm, 0x21, 0xfe, 1);
+    bus_io_write(mm, 0x43, 0x34, 1);
+    bus_io_write(mm, 0x40, 0xa9, 1);
+    bus_io_write(mm, 0x40, 0x04, 1);    /* 1193 ticks: 1 ms */
+}
+
+/* The exec loop with the board: a real-mode guest sleeps in HLT until three IRQ0s have run its handler, then
+ * CLI; HLT. In icount mode HLT must skip virtual time to the PIT's deadlines (a few instructions, not a spin),
+ * timers must be serviced between blocks, and CLI; HLT must end the run (nothing can wake it). */
+START_TEST(test_pc_exec_hlt_wakes_on_timer)
+{
+    static const char *engines[] = { "interp", "jit" };
+    static const uint8_t main_code[] = {
+        0xfb,                               /* 1000: sti */
+        0xf4,                               /* 1001: hlt */
+        0x83, 0x3e, 0x00, 0x05, 0x03,       /* 1002: cmp word [0x500], 3 */
+        0x72, 0xf8,                         /* 1007: jb 1001 */
+        0xfa, 0xf4,                         /* 1009: cli; hlt */
+    };
+    static const uint8_t handler[] = {
+        0xff, 0x06, 0x00, 0x05,             /* inc word [0x500] */
+        0xb0, 0x20, 0xe6, 0x20,             /* mov al, 0x20; out 0x20, al */
+        0xcf,                               /* iret */
+    };
+    for (int e = 0; e < 2; e++) {
+        Harness *h = harness_new(2);
+        ck_assert_ptr_nonnull(h);
+        if (!harness_set_accel(h, engines[e])) {
+            harness_free(h);
+            continue;
+        }
+        PcBoard *pc = calloc(1, sizeof(PcBoard));
+        PcConfig cfg = { .clock_mode = CLOCK_ICOUNT, .icount_shift = 10, .serial_in_fd = -1, .rtc_epoch = 0 };
+        ck_assert_int_eq(pc_init(pc, h->m, &cfg), 0);
+        harness_real_mode(h);
+        harness_write(h, 0x1000, main_code, sizeof(main_code));
+        harness_write(h, 0x1100, handler, sizeof(handler));
+        harness_write(h, 0x20, (const uint8_t[]){ 0x00, 0x11, 0x00, 0x00 }, 4);   /* IVT[8] = 0000:1100 */
+        harness_fill(h, 0x500, 0, 2);
+        harness_set_reg(h, G_EIP, 0x1000);
+        harness_set_reg(h, G_ESP, 0x7000);
+        pc_program_pic_pit(h->m);
+        ExecOptions opt = h->opt;
+        opt.stop_on_hlt = false;
+        opt.max_insns = 100000;
+        uint64_t icount0 = h->env->icount;
+        ExecStop stop = cpu_exec(h->env, &opt);
+        ck_assert_int_eq(stop, STOP_HALT);
+        uint8_t cnt[2];
+        harness_read(h, 0x500, cnt, 2);
+        ck_assert_int_eq(cnt[0], 3);
+        ck_assert_uint_lt(h->env->icount - icount0, 200);  /* slept through the milliseconds */
+        int64_t now = clock_now(&pc->clock);
+        ck_assert_int_ge(now, 2999000);
+        ck_assert_int_lt(now, 3100000);
+        ck_assert_int_eq(harness_reg(h, G_EIP), 0x100b);
+        h->m->clock = NULL;
+        harness_free(h);
+        free(pc);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("devices");
@@ -828,12 +961,16 @@ int main(void)
     tcase_add_test(tc, test_pit_gate_port61);
     tcase_add_test(tc, test_rtc_time_formats);
     tcase_add_test(tc, test_rtc_uip_and_interrupts);
+    tcase_add_test(tc, test_rtc_update_alarm_interrupts);
     tcase_add_test(tc, test_uart_thre_iir_output);
     tcase_add_test(tc, test_uart_fifo_timeout);
     tcase_add_test(tc, test_uart_loopback_overrun_msr);
     tcase_add_test(tc, test_kbc_commands);
+    tcase_add_test(tc, test_kbc_translation_aux);
     tcase_add_test(tc, test_kbc_a20_reset_port92);
+    tcase_add_test(tc, test_save_load);
     tcase_add_test(tc, test_pc_wiring);
+    tcase_add_test(tc, test_pc_exec_hlt_wakes_on_timer);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

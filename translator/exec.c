@@ -12,8 +12,8 @@
  *  - chaining only links a GOTO_TB exit to a TB starting on the same linear page and not spanning two pages, so
  *    a chain can never bypass the phys-page check tb_find makes for the block it started from.
  * Left out: the engines (interp.c, jit.c + backend-*: chosen by ExecOptions.accel, same contract), interrupt
- * delivery itself (excp.c), the devices and virtual time
- * (XXX: until the PC platform adds a clock, HLT with nothing pending returns STOP_HALT). */
+ * delivery itself (excp.c), the devices and virtual time (devices/clock.c: the loop calls clock_poll when icount
+ * reaches clock->poll_icount, stops in-code chaining there, and waits in clock_idle while halted). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@
 #include "mmu.h"
 #include "bus.h"
 #include "backend.h"
+#include "clock.h"
 
 /* State of one cpu_exec call that must survive a longjmp (it lives in cpu_exec's frame). */
 typedef struct ExecRun {
@@ -128,6 +129,31 @@ static bool exec_check_interrupts(CpuState *env, ExecRun *run)
     return true;
 }
 
+/* HLT with a board clock (devices/clock.h): wait for the next timer deadline (host mode: sleep, at most 10 ms at a
+ * time; icount mode: skip virtual time to it), run the timers, and take the interrupt they raise. Nothing busy-
+ * spins. Returns an ExecStop, or -1 once an interrupt has woken the CPU. Without a clock, with IF = 0 (only an NMI
+ * could wake it and no device raises one yet) or with no timer armed, nothing can ever wake it: STOP_HALT. */
+static int exec_halt_wait(CpuState *env, ExecRun *run)
+{
+    Machine *m = env->machine;
+    Clock *clk = m ? m->clock : NULL;
+    while (env->halted) {
+        if (!clk || !(env->t[G_EFLAGS] & F_IF) || !clock_idle(clk, 10000000))
+            return STOP_HALT;
+        env->exit_request = 0;
+        if (m->exit_requested)
+            return STOP_EXIT;
+        if (m->reset_requested)
+            return STOP_RESET;
+        if (exec_check_interrupts(env, run)) {
+            run->prev = NULL;
+            if (env->dr6_pending)
+                exec_debug_trap(env, run);
+        }
+    }
+    return -1;
+}
+
 /* Everything looked at between blocks. Returns an ExecStop, or -1 to go on running. */
 static int exec_events(CpuState *env, ExecRun *run)
 {
@@ -156,8 +182,7 @@ static int exec_events(CpuState *env, ExecRun *run)
     if (env->halted) {
         if (run->opt->stop_on_hlt)
             return STOP_HALT;
-        /* XXX: with a clock, an HLT with IF=1 would wait for the next device event here. */
-        return STOP_HALT;
+        return exec_halt_wait(env, run);
     }
     return -1;
 }
@@ -379,6 +404,14 @@ static TB *exec_run_block(CpuState *env, ExecRun *run, TB *tb, int *stop)
         uint64_t used = run->deliveries, max = run->opt->max_insns;
         env->chain_icount_limit = used >= max ? 0 : run->start_icount + (max - used);
     }
+    Clock *clk = env->machine ? env->machine->clock : NULL;
+    if (clk && !run->lockstep && !(run->opt->log && (run->opt->log_mask & LOG_EXEC))) {
+        /* device timers: in-code chaining also stops where the loop must call clock_poll */
+        if (!run->opt->max_insns)
+            env->chain_icount_limit = ~(uint64_t)0;
+        if (env->chain_icount_limit > clk->poll_icount)
+            env->chain_icount_limit = clk->poll_icount;
+    }
     run->flush_gen = tb_flush_count(env);
     run->running = tb;
     tb_set_current(env, tb);
@@ -402,6 +435,7 @@ static TB *exec_run_block(CpuState *env, ExecRun *run, TB *tb, int *stop)
 /* Run blocks until an event needs the outer loop. Returns an ExecStop, or -1 after an exception was handled. */
 static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
 {
+    Clock *clk = env->machine ? env->machine->clock : NULL;   /* device timers, serviced between blocks */
     TB *next = NULL;
     bool events = true;     /* look at everything before the next block (set by EXIT_TB other than NORMAL) */
     for (;;) {
@@ -424,6 +458,8 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
         next = exec_run_block(env, run, tb, &stop);
         if (stop >= 0)
             return stop;
+        if (clk && env->icount >= clk->poll_icount)
+            clock_poll(clk);    /* a timer that raises an interrupt sets exit_request: seen before the next block */
         if (__builtin_expect(env->dr6_pending != 0, 0)) {
             exec_debug_trap(env, run);
             next = NULL;

@@ -7,8 +7,12 @@
 # and run-guest.sh makes it "fail as expected" only if exactly those checks fail (anything else is a real failure).
 set(GUEST_DIR ${CMAKE_SOURCE_DIR}/tests/guest)
 set(GUEST_OUT ${CMAKE_BINARY_DIR}/guest)
-set(GUEST_PROGRAMS pm_basic paging rings v86 tasks exceptions strings_smc)
+set(GUEST_PROGRAMS pm_basic paging rings v86 tasks exceptions strings_smc pc_board)
 find_program(QEMU_SYSTEM_I386 qemu-system-i386)
+# pc_*.asm programs drive the PC devices (docs/devices.md): pcjit needs -machine pc (COM1 on stdout); QEMU's
+# -nodefaults leaves COM1 out unless -serial names a backend. GUEST_{PCJIT,QEMU}_ARGS_<name>: extra arguments.
+set(GUEST_PCJIT_ARGS_pc_board -machine pc -serial stdio)
+set(GUEST_QEMU_ARGS_pc_board -serial null)
 
 # QEMU 7.2 TCG does not check segment limits or segment types on data accesses, nor the CS limit on near jumps,
 # nor the 64 KiB limit in real mode (SDM vol 3 3.4.5.1, 5.3, 20.1.1).
@@ -43,17 +47,17 @@ foreach(p ${GUEST_PROGRAMS})
   if(TARGET pcjit)
     add_test(NAME guest_${p}
       COMMAND sh ${GUEST_DIR}/run-guest.sh --
-              $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -debugcon stdio -m 32 -no-reboot)
+              $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
     set_tests_properties(guest_${p} PROPERTIES TIMEOUT 60 LABELS guest)
     add_test(NAME guest_${p}_jit
       COMMAND sh ${GUEST_DIR}/run-guest.sh --
-              $<TARGET_FILE:pcjit> -bios ${bin} -accel jit -debugcon stdio -m 32 -no-reboot)
+              $<TARGET_FILE:pcjit> -bios ${bin} -accel jit -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
     set_tests_properties(guest_${p}_jit PROPERTIES TIMEOUT 60 LABELS "guest;jit")
   endif()
   if(QEMU_SYSTEM_I386)
     set(known "${GUEST_QEMU_KNOWN_FAIL_${p}}")
     set(qemu_cmd ${QEMU_SYSTEM_I386} -accel tcg -bios ${bin} -display none -nodefaults
-      -device isa-debug-exit,iobase=0xf4,iosize=4 -debugcon stdio -no-reboot -m 32)
+      -device isa-debug-exit,iobase=0xf4,iosize=4 -debugcon stdio -no-reboot -m 32 ${GUEST_QEMU_ARGS_${p}})
     if(known)
       string(REPLACE ";" " " known_str "${known}")
       add_test(NAME guest_${p}_qemu COMMAND sh ${GUEST_DIR}/run-guest.sh --known-fail "${known_str}" -- ${qemu_cmd})
@@ -64,4 +68,12 @@ foreach(p ${GUEST_PROGRAMS})
     set_tests_properties(guest_${p}_qemu PROPERTIES TIMEOUT 60 LABELS "guest;qemu")
   endif()
 endforeach()
+# -icount: pc_board with device time taken from the instruction count, run twice: both pass and retire exactly the
+# same instructions and interrupts (tests/guest/pc_deterministic.sh)
+if(TARGET pcjit AND EXISTS ${GUEST_DIR}/pc_board.asm)
+  add_test(NAME guest_pc_board_icount
+    COMMAND sh ${GUEST_DIR}/pc_deterministic.sh $<TARGET_FILE:pcjit> -bios ${GUEST_OUT}/pc_board.bin
+            -accel interp -machine pc -serial stdio -icount 6 -debugcon stdio -m 32 -no-reboot)
+  set_tests_properties(guest_pc_board_icount PROPERTIES TIMEOUT 60 LABELS guest)
+endif()
 add_custom_target(guest_programs ALL DEPENDS ${GUEST_BINS})
