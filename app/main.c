@@ -53,7 +53,7 @@ static void usage(FILE *f)
             "usage: pcjit [options]\n"
             "  -bios FILE            firmware image (raw), mapped below 4 GiB and started at the reset vector\n"
             "  -m MB                 guest RAM in MiB (default 32, 2..3072)\n"
-            "  -accel interp|jit|lockstep   execution engine (default interp; lockstep: both, compared per block)\n"
+            "  -accel interp|jit|lockstep   execution engine (default jit where this host has a backend, else interp; lockstep: both, compared per block)\n"
             "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, exec, int, unimp (to stderr or -D FILE)\n"
             "  -D FILE               log file for -d\n"
             "  -stats                print execution statistics on exit\n"
@@ -156,7 +156,7 @@ static const char *need_arg(int argc, char **argv, int *i)
 
 static void parse_options(Options *o, int argc, char **argv)
 {
-    *o = (Options){ .ram_mb = 32, .accel = ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
+    *o = (Options){ .ram_mb = 32, .accel = jit_available() ? ACCEL_JIT : ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
                     .debug_exit_size = 1, .icount_shift = -1 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
