@@ -359,18 +359,7 @@ static void iret_pm(CpuState *env, int size)
         stack_set_esp(env, s.sp, s.mask);
         seg_load_cs(env, cs, e1, e2, cpl);
     } else {
-        uint32_t esp = stack_pop(env, &s, size), ss = stack_pop(env, &s, size) & 0xffff, se1, se2;
-        far_check_return_ss(env, ss, rpl, &se1, &se2);
-        if (eip > desc_limit(e1, e2))
-            cpu_raise_exception(env, EXC_GP, 0);
-        seg_set_accessed(env, cs, &e2);
-        seg_set_accessed(env, ss, &se2);
-        seg_load_cs(env, cs, e1, e2, rpl);
-        seg_cache_set(&env->seg[SEG_SS], ss, se1, se2);
-        if (size == 2)
-            esp &= 0xffff;
-        stack_set_esp(env, esp, (se2 & DESC_B) ? 0xffffffffu : 0xffff);
-        seg_null_inaccessible(env);
+        far_return_outer(env, &s, size, cs, e1, e2, eip, 0);
     }
     env->t[G_EIP] = eip;
     cpu_set_eflags(env, fl, mask);

@@ -252,7 +252,19 @@ static void far_ret_pm(CpuState *env, int size, uint32_t imm)
         return;
     }
     s.sp = (s.sp + imm) & s.mask;
-    uint32_t esp = stack_pop(env, &s, size), ss = stack_pop(env, &s, size) & 0xffff, se1, se2;
+    far_return_outer(env, &s, size, cs, e1, e2, eip, imm);
+    env->t[G_EIP] = eip;
+}
+
+/* The common tail of RETF and IRET to an outer privilege level (SDM vol 2 RET and IRET,
+ * RETURN-TO-OUTER-PRIVILEGE-LEVEL): pop ESP and SS from the old stack, check the new SS against the return CS's
+ * RPL, check EIP against the CS limit, load CS and SS, set ESP (releasing imm bytes of parameters on the outer
+ * stack: RETF n) and null the data segment registers the new CPL may not use. The caller sets EIP (and EFLAGS). */
+void far_return_outer(CpuState *env, SysStack *s, int size, uint32_t cs, uint32_t e1, uint32_t e2, uint32_t eip,
+                      uint32_t imm)
+{
+    int rpl = cs & 3;
+    uint32_t esp = stack_pop(env, s, size), ss = stack_pop(env, s, size) & 0xffff, se1, se2;
     far_check_return_ss(env, ss, rpl, &se1, &se2);
     if (eip > desc_limit(e1, e2))
         cpu_raise_exception(env, EXC_GP, 0);
@@ -263,7 +275,6 @@ static void far_ret_pm(CpuState *env, int size, uint32_t imm)
     if (size == 2)
         esp &= 0xffff;
     stack_set_esp(env, esp + imm, (se2 & DESC_B) ? 0xffffffffu : 0xffff);
-    env->t[G_EIP] = eip;
     seg_null_inaccessible(env);
 }
 

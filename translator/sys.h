@@ -67,6 +67,10 @@ typedef struct SysStack {
 void stack_from_cache(SysStack *s, const SegCache *ss, uint32_t esp, int cpl, int err);
 void stack_push(CpuState *env, SysStack *s, uint32_t val, int size);
 uint32_t stack_pop(CpuState *env, SysStack *s, int size);
+/* RETF/IRET to an outer privilege level: pop SS:ESP, check, load CS and SS, ESP += imm, null inaccessible data
+ * segments (far.c). The caller sets EIP. */
+void far_return_outer(CpuState *env, SysStack *s, int size, uint32_t cs, uint32_t e1, uint32_t e2, uint32_t eip,
+                      uint32_t imm);
 /* ESP := s->sp under the stack-width mask of the given SS.B (16-bit stacks only change SP). */
 void stack_set_esp(CpuState *env, uint32_t sp, uint32_t mask);
 
