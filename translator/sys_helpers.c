@@ -82,15 +82,16 @@ void helper_sti(CpuState *env)
 /* ---- CPUID (SDM vol 2 CPUID; Pentium II: family 6 model 5 stepping 2) ---- */
 
 enum {
+    CPUID_FPU = 1 << 0, CPUID_MMX = 1 << 23,
     CPUID_DE = 1 << 2, CPUID_PSE = 1 << 3, CPUID_TSC = 1 << 4, CPUID_MSR = 1 << 5, CPUID_PAE = 1 << 6,
     CPUID_CX8 = 1 << 8, CPUID_SEP = 1 << 11, CPUID_PGE = 1 << 13, CPUID_CMOV = 1 << 15,
 };
-/* Only what is implemented: no FPU/MMX (FPU issue), no VME, no APIC, no MTRR/MCA/MCE/PAT. */
+/* Only what is implemented: FPU and MMX (fpu.c), no FXSR yet (CR4.OSFXSR), no VME, no APIC, no MTRR/MCA/MCE/PAT. */
 static const uint32_t cpuid_leaves[3][4] = {
     /* EAX, EBX, ECX, EDX */
     { 2, 0x756e6547, 0x6c65746e, 0x49656e69 },   /* max leaf 2, "GenuineIntel" */
-    { 0x0652, 0, 0, CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP | CPUID_PGE |
-                        CPUID_CMOV },
+    { 0x0652, 0, 0, CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP |
+                        CPUID_PGE | CPUID_CMOV | CPUID_MMX },
     { 0x03020101, 0, 0, 0x0c040843 },            /* Pentium II cache/TLB descriptors */
 };
 
