@@ -438,7 +438,7 @@ static void x64_emit_stub(X64Ctx *c, const X64Stub *s)
     unsigned size = op->sz & IRM_SIZE_MASK;
     int mmu = (op->aux & IRM_USER) ? MMU_USER : MMU_KERNEL;
     for (int i = 0; i < s->njumps; i++)
-        x64_patch_rel32(s->jumps[i], cb->p);
+        x64_cb_patch_rel32(cb, s->jumps[i], cb->p);
     x64_set_cur_op(c, s->opidx);
     for (int i = 0; i < s->ng; i++) {
         if (s->gregs[i] < 0)
@@ -512,15 +512,28 @@ static void x64_chain_check_and_patch(X64Ctx *c, X64Stub *exit, uint8_t *cache_t
     x64_stub_jcc(c, exit, X64_CC_NE);
     x64_cmp_mi(cb, x64_mem(X64_RDX, -8), c->epoch);                   /* header.epoch == this epoch */
     x64_stub_jcc(c, exit, X64_CC_NE);
-    if (cache_tb && cache_jmp) {
-        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_jmp);   /* rel32 = code - end of the jmp */
+    if (cache_tb && cache_jmp && !cb->no_self_patch) {
+        /* rel32 = code - end of the jmp, in the executing view; both fields are written through the writable one */
+        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_jmp + 4);
         x64_mov_rr64(cb, X64_RDI, X64_RDX);
         x64_sub_rr64(cb, X64_RDI, X64_RSI);
-        x64_sub_ri64(cb, X64_RDI, 4);
+        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cb_wr(cb, cache_jmp));
         x64_mov_mr(cb, x64_mem(X64_RSI, 0), X64_RDI);
-        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cache_tb);
+        x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cb_wr(cb, cache_tb));
         x64_mov_mr64(cb, x64_mem(X64_RSI, 0), X64_RCX);
     }
+}
+
+/* The exec loop's bookkeeping for a block completed in code (RAX = its new icount, RCX = the next TB). */
+static void x64_chain_commit(X64Ctx *c)
+{
+    CodeBuf *cb = c->cb;
+    x64_mov_mr64(cb, ENV_MEM(icount), X64_RAX);
+    x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)&exec_stats);
+    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, insns)), c->tb->ninsns);
+    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, tb_chained)), 1);
+    x64_mov_rm64(cb, X64_RSI, ENV_MEM(tbs));
+    x64_mov_mr64(cb, x64_mem(X64_RSI, (int32_t)offsetof(TbCacheHot, cur_tb)), X64_RCX);
 }
 
 /* GOTO_TB n: follow tb->jmp_dest[n] inside generated code when the exec loop would (no request, no pending data
@@ -555,22 +568,22 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     x64_stub_jcc(c, &slow, X64_CC_NE);
     /* the exec loop's bookkeeping for a completed block, then the jump */
     uint8_t *commit = cb->p;
-    x64_mov_mr64(cb, ENV_MEM(icount), X64_RAX);
-    x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)&exec_stats);
-    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, insns)), c->tb->ninsns);
-    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, tb_chained)), 1);
-    x64_mov_rm64(cb, X64_RSI, ENV_MEM(tbs));
-    x64_mov_mr64(cb, x64_mem(X64_RSI, (int32_t)offsetof(TbCacheHot, cur_tb)), X64_RCX);
+    x64_chain_commit(c);
     uint8_t *cache_jmp = x64_jmp_rel32(cb, NULL);  /* cached destination code */
     /* slow: the full validity check, then re-patch the cache */
     for (int i = 0; i < slow.njumps; i++)
-        x64_patch_rel32(slow.jumps[i], cb->p);
+        x64_cb_patch_rel32(cb, slow.jumps[i], cb->p);
     if (cache_jmp)
-        x64_patch_rel32(cache_jmp, cb->p);         /* never taken before the first patch; keeps the bytes sane */
+        x64_cb_patch_rel32(cb, cache_jmp, cb->p);         /* never taken before the first patch; keeps the bytes sane */
     x64_chain_check_and_patch(c, &exit, cache_tb, cache_jmp);
-    x64_jmp_rel32(cb, commit);
+    if (cb->no_self_patch) {    /* the cache is never filled: every follow takes the full check */
+        x64_chain_commit(c);
+        x64_jmp_r(cb, X64_RDX);
+    } else {
+        x64_jmp_rel32(cb, commit);
+    }
     for (int i = 0; i < exit.njumps; i++)
-        x64_patch_rel32(exit.jumps[i], cb->p);
+        x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
     x64_mov_mi(cb, ENV_MEM(exit_reason), EXIT_NORMAL);
     x64_mov_mi(cb, ENV_MEM(exit_slot), n);
     x64_jmp_rel32(cb, c->epilogue);
@@ -692,7 +705,7 @@ static void *x64_compile_tb(CodeBuf *cb, const TB *tb, const uint8_t *epilogue, 
     for (int i = 0; i < c->nfix; i++) {
         const uint8_t *target = c->label_addr[c->fix[i].label];
         assert(target && "branch to a label that is not in the block");
-        x64_patch_rel32(c->fix[i].field, target);
+        x64_cb_patch_rel32(cb, c->fix[i].field, target);
     }
     return entry;
 }

@@ -182,14 +182,21 @@ void x64_cmovcc_rr(CodeBuf *cb, X64Cond cc, int d, int s) { x64_rr(cb, 0, 0x0f40
 void x64_setcc_r(CodeBuf *cb, X64Cond cc, int d) { x64_rr(cb, BYTEREG, 0x0f90u + cc, 0, d); }
 
 /* control flow */
-void x64_patch_rel32(uint8_t *field, const uint8_t *target)
+void x64_cb_patch_rel32(const CodeBuf *cb, uint8_t *field, const uint8_t *target)
 {
     if (!target)
         return;
-    int64_t rel = target - (field + 4);
+    int64_t rel = target - (field + 4);     /* relative to where the code executes */
     uint32_t v = (uint32_t)(int32_t)rel;
+    uint8_t *w = cb_wr(cb, field);          /* written through the writable view */
     for (int i = 0; i < 4; i++)
-        field[i] = (uint8_t)(v >> (8 * i));
+        w[i] = (uint8_t)(v >> (8 * i));
+}
+
+void x64_patch_rel32(uint8_t *field, const uint8_t *target)
+{
+    const CodeBuf one_view = { .wdelta = 0 };
+    x64_cb_patch_rel32(&one_view, field, target);
 }
 
 static uint8_t *x64_rel32(CodeBuf *cb, const uint8_t *target)
@@ -198,7 +205,7 @@ static uint8_t *x64_rel32(CodeBuf *cb, const uint8_t *target)
     cb_u32(cb, 0);
     if (cb->full)
         return NULL;
-    x64_patch_rel32(field, target);
+    x64_cb_patch_rel32(cb, field, target);
     return field;
 }
 

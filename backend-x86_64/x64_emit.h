@@ -111,7 +111,9 @@ void x64_jmp_r(CodeBuf *cb, int r);
 void x64_push_r(CodeBuf *cb, int r);
 void x64_pop_r(CodeBuf *cb, int r);
 void x64_ret(CodeBuf *cb);
-/* Point a rel32 field at target (target NULL: leave it; it is patched later). */
+/* Point a rel32 field at target (target NULL: leave it; it is patched later). `field` is an address in cb's
+ * executing view; the bytes go through its writable view (backend.h, W^X). x64_patch_rel32: one view only. */
+void x64_cb_patch_rel32(const CodeBuf *cb, uint8_t *field, const uint8_t *target);
 void x64_patch_rel32(uint8_t *field, const uint8_t *target);
 
 #endif

@@ -10,6 +10,7 @@
  * Left out: whole guest programs (pcjit-sst and the guest tests run with -accel jit). */
 #include <check.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -595,6 +596,62 @@ START_TEST(test_buffer_reset)
 }
 END_TEST
 
+/* ---- W^X: the view code runs from is never writable (issue 4). After blocks are compiled and chain caches
+ * patched (test_chaining runs in the same process), /proc/self/maps must show the executing view r-x and, with the
+ * double mapping, the same memfd mapped rw- elsewhere; a write through the executing view must fault. ---- */
+static bool maps_perms_of(uintptr_t addr, char perms[5], char *name, size_t name_len)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    bool found = false;
+    while (f && !found && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char p[5] = "", path[256] = "";
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %255[^\n]", &lo, &hi, p, path) >= 3 && addr >= lo && addr < hi) {
+            memcpy(perms, p, 5);
+            snprintf(name, name_len, "%s", path);
+            found = true;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+START_TEST(test_wx_write_faults)
+{
+    volatile uint8_t *x = (volatile uint8_t *)jit_exec_view(NULL);
+    x[0] = x[0];    /* must raise SIGSEGV: the executing view is not writable */
+}
+END_TEST
+
+START_TEST(test_wx_views)
+{
+    Fix *f = fix_new(false);
+    build_random_block(f->b, true);
+    run_both(f);                        /* at least one block compiled */
+    bool dual = false;
+    const uint8_t *x = jit_exec_view(&dual);
+    ck_assert_ptr_nonnull(x);
+    char perms[5], name[256];
+    ck_assert(maps_perms_of((uintptr_t)x, perms, name, sizeof(name)));
+    ck_assert_msg(perms[0] == 'r' && perms[1] == '-' && perms[2] == 'x', "executing view is %s", perms);
+    ck_assert_msg(dual, "memfd double mapping expected on Linux");
+    ck_assert_msg(strstr(name, "pcjit-code") != NULL, "executing view maps %s", name);
+    /* the writable twin: another mapping of the same memfd, rw- and not executable */
+    FILE *m = fopen("/proc/self/maps", "r");
+    char line[512];
+    int rw_twins = 0;
+    while (m && fgets(line, sizeof(line), m))
+        if (strstr(line, "pcjit-code") && strstr(line, " rw-") && (uintptr_t)strtoul(line, NULL, 16) != (uintptr_t)x)
+            rw_twins++;
+    if (m)
+        fclose(m);
+    ck_assert_int_eq(rw_twins, 1);
+    fix_free(f);
+}
+END_TEST
+
 /* ---- throughput: test_interp's integer-loop block (add/xor/inc/lea/dec/jnz with lazy flags), chained to itself */
 static void bench_build(IrBlock *b)
 {
@@ -755,6 +812,8 @@ int main(void)
     tcase_add_test(tc, test_ldenv_stenv);
     tcase_add_test(tc, test_env_aliases_temps);
     tcase_add_test(tc, test_buffer_reset);
+    tcase_add_test(tc, test_wx_views);
+    tcase_add_test_raise_signal(tc, test_wx_write_faults, SIGSEGV);
     tcase_add_test(tc, test_chaining);
     tcase_add_test(tc, test_chain_relink);
     tcase_add_test(tc, test_bench_loop);

@@ -18,12 +18,19 @@ typedef struct CodeBuf {
     uint8_t *p;         /* next byte to write */
     uint8_t *end;       /* one past the last usable byte */
     bool full;          /* an emitter ran out of room: the current block is void */
+    /* W^X (jit.c): start/p/end are addresses in the executing (RX) view, which is what relative jumps and
+     * listings use; bytes are written at address + wdelta, the writable view of the same memory (0: one view). */
+    intptr_t wdelta;
+    bool no_self_patch; /* generated code must not write to the buffer while it runs (no writable view then) */
 } CodeBuf;
+
+/* Where to write the byte that will execute at `at` in cb's buffer. */
+static inline uint8_t *cb_wr(const CodeBuf *cb, const uint8_t *at) { return (uint8_t *)((uintptr_t)at + (uintptr_t)cb->wdelta); }
 
 static inline void cb_byte(CodeBuf *cb, uint8_t b)
 {
     if (cb->p < cb->end)
-        *cb->p++ = b;
+        *cb_wr(cb, cb->p++) = b;
     else
         cb->full = true;
 }
@@ -64,6 +71,9 @@ bool jit_available(void);
  * number of buffer resets so far (the first setup counts as one). */
 void jit_set_buffer_limit(size_t bytes);
 uint64_t jit_buffer_resets(void);
+/* Tests: the start of the code buffer's executing view (NULL without a backend); *dual (if not NULL) says whether
+ * it is the W^X double mapping (else the mprotect toggle). */
+const void *jit_exec_view(bool *dual);
 /* Listing of tb's host code (Capstone, x86-64), or a note when it has none. For -d out_asm and tests. */
 void jit_disas_tb(FILE *f, const TB *tb);
 /* -d out_asm: list every block as it is compiled to f when mask has LOG_OUT_ASM (exec.c passes its options). */

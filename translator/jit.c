@@ -11,14 +11,24 @@
  *    env->icount < env->chain_icount_limit; after returning, the TB that exited is tb_current(env), and its
  *    successor is returned only if its jmp_dest[slot] is set and not invalidated (as interp_goto_tb), so the
  *    decisions which jumps to link stay in the exec loop (tb_add_jump).
+ *  - W^X: the buffer is never writable and executable through one mapping. On Linux it is one memfd mapped twice
+ *    (RW for emitting and every patch, including those generated code makes to its own chain caches; RX for
+ *    running, listings and every address inside the code: CodeBuf.wdelta is the distance). Without memfd the one
+ *    mapping is toggled with mprotect around each compilation (logged once), and generated code then never
+ *    patches itself (CodeBuf.no_self_patch).
  * Left out: patched direct jumps (chains are followed through tb->jmp_dest: a few loads, always current after
- * invalidation or a flush), a W^X double mapping (the buffer is RWX).
+ * invalidation or a flush).
  * On hosts without a backend jit_available() is false and jit_run_tb falls back to the interpreter. */
+#define _GNU_SOURCE     /* memfd_create */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+#include <pthread.h>
+#endif
 #define X86_OP_INVALID CS_X86_OP_INVALID_   /* Capstone and frontend/x86_insn.h both define it */
 #include <capstone/capstone.h>
 #undef X86_OP_INVALID
@@ -34,8 +44,12 @@
 
 enum { JIT_DEFAULT_SIZE = 64 << 20 };
 
+enum { JIT_VIEWS_DUAL = 1, JIT_VIEWS_MPROTECT, JIT_VIEWS_APPLE };
+
 static struct {
-    uint8_t *mem;
+    uint8_t *mem;           /* the executing view */
+    intptr_t wdelta;        /* writable view - executing view (JIT_VIEWS_DUAL), else 0 */
+    int views;
     size_t size, limit;     /* mapped size; usable size (tests shrink it to exercise the reset) */
     CodeBuf cb;
     JitEnterFn enter;
@@ -49,16 +63,94 @@ void jit_set_log(FILE *f, unsigned mask) { jit.log = (mask & LOG_OUT_ASM) ? f : 
 
 bool jit_available(void) { return JIT_HAVE_BACKEND; }
 
+/* Writes to the buffer happen only between jit_write_begin and jit_write_end (compilation, resets). With the dual
+ * mapping they are no-ops; otherwise the single view switches between RW and RX (never both). */
+static void jit_write_toggle(bool writable)
+{
+    if (jit.views == JIT_VIEWS_MPROTECT) {
+        if (mprotect(jit.mem, jit.size, writable ? PROT_READ | PROT_WRITE : PROT_READ | PROT_EXEC) != 0) {
+            perror("pcjit: mprotect of the JIT code buffer");
+            abort();
+        }
+    }
+#if defined(__APPLE__)
+    /* XXX: compiled out here (cannot be run on this Linux machine): MAP_JIT pages are switched per thread */
+    if (jit.views == JIT_VIEWS_APPLE)
+        pthread_jit_write_protect_np(writable ? 0 : 1);
+#endif
+}
+static void jit_write_begin(void) { jit_write_toggle(true); }
+static void jit_write_end(void) { jit_write_toggle(false); }
+
 static void jit_reset(void)
 {
     jit.epoch++;
     jit.resets++;
-    jit.cb = (CodeBuf){ .start = jit.mem, .p = jit.mem, .end = jit.mem + jit.limit };
+    jit.cb = (CodeBuf){ .start = jit.mem, .p = jit.mem, .end = jit.mem + jit.limit, .wdelta = jit.wdelta,
+                        .no_self_patch = jit.views != JIT_VIEWS_DUAL };
+    jit_write_begin();
     JIT_BACKEND->emit_prologue(&jit.cb, &jit.enter, &jit.epilogue);
+    jit_write_end();
     if (jit.cb.full) {
         fprintf(stderr, "pcjit: JIT code buffer too small for the prologue\n");
         abort();
     }
+}
+
+/* One memfd mapped twice: RW (returned in *rw) and RX (returned). NULL if the host cannot. */
+static uint8_t *jit_map_dual(size_t size, uint8_t **rw)
+{
+#if defined(__linux__) && !defined(__APPLE__)
+    int fd = memfd_create("pcjit-code", MFD_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    void *w = MAP_FAILED, *x = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0) {
+        w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    }
+    close(fd);      /* the mappings keep the memory */
+    if (w != MAP_FAILED && x != MAP_FAILED) {
+        *rw = w;
+        return x;
+    }
+    if (w != MAP_FAILED)
+        munmap(w, size);
+    if (x != MAP_FAILED)
+        munmap(x, size);
+#else
+    (void)size;
+    (void)rw;
+#endif
+    return NULL;
+}
+
+static void jit_map(void)
+{
+    uint8_t *rw = NULL, *rx = jit_map_dual(jit.size, &rw);
+    if (rx) {
+        jit.mem = rx;
+        jit.wdelta = (intptr_t)((uintptr_t)rw - (uintptr_t)rx);
+        jit.views = JIT_VIEWS_DUAL;
+        return;
+    }
+    void *m;
+#if defined(__APPLE__)
+    /* XXX: compiled out here (cannot be run on this Linux machine): macOS hardened runtime wants MAP_JIT and a
+     * per-thread write switch instead of two views */
+    m = mmap(NULL, jit.size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_JIT, -1, 0);
+    jit.views = JIT_VIEWS_APPLE;
+#else
+    fprintf(stderr, "pcjit: no memfd for a W^X double mapping of the JIT buffer: toggling it with mprotect\n");
+    m = mmap(NULL, jit.size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    jit.views = JIT_VIEWS_MPROTECT;
+#endif
+    if (m == MAP_FAILED) {
+        perror("pcjit: mmap of the JIT code buffer");
+        exit(1);
+    }
+    jit.mem = m;
+    jit.wdelta = 0;
 }
 
 static void jit_init(void)
@@ -66,12 +158,7 @@ static void jit_init(void)
     if (jit.mem)
         return;
     jit.size = JIT_DEFAULT_SIZE;
-    void *m = mmap(NULL, jit.size, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-        perror("pcjit: mmap of the JIT code buffer");
-        exit(1);
-    }
-    jit.mem = m;
+    jit_map();
     if (!jit.limit || jit.limit > jit.size)
         jit.limit = jit.size;
     jit_reset();
@@ -89,6 +176,16 @@ void jit_set_buffer_limit(size_t bytes)
 
 uint64_t jit_buffer_resets(void) { return jit.resets; }
 
+const void *jit_exec_view(bool *dual)
+{
+    if (!JIT_HAVE_BACKEND)
+        return NULL;
+    jit_init();
+    if (dual)
+        *dual = jit.views == JIT_VIEWS_DUAL;
+    return jit.mem;
+}
+
 static bool jit_code_valid(const TB *tb)
 {
     if (!tb->host_code)
@@ -104,7 +201,7 @@ static void *jit_compile_at(TB *tb)
     uint8_t *start = cb->p;
     while ((uintptr_t)cb->p % 16)
         cb_byte(cb, 0xcc);
-    JitHeader *h = (JitHeader *)cb->p;
+    JitHeader *h = (JitHeader *)cb_wr(cb, cb->p);
     for (size_t i = 0; i < sizeof(JitHeader); i++)
         cb_byte(cb, 0);
     void *code = cb->full ? NULL : JIT_BACKEND->compile_tb(cb, tb, jit.epilogue, jit.epoch);
@@ -122,10 +219,14 @@ static void jit_compile(TB *tb)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    jit_write_begin();
     void *code = jit_compile_at(tb);
+    jit_write_end();
     if (!code) {
         jit_reset();    /* full: start over (every other TB recompiles when it next runs) */
+        jit_write_begin();
         code = jit_compile_at(tb);
+        jit_write_end();
         if (!code) {
             fprintf(stderr, "pcjit: a block does not fit in an empty JIT code buffer\n");
             abort();
