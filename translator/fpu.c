@@ -819,6 +819,8 @@ static fpu_u128 fpu_mul_q100(fpu_u128 a, fpu_u128 b)   /* (a * b) >> 100 for a, 
     return hi << 28 | (fpu_u128)((uint64_t)mid >> 36);
 }
 
+static void fpu_fixed_to_fx(FxCtx *c, fpu_u128 v, int neg, Fx80 *out);
+
 /* sin (want_cos false) or cos of |r| <= ~0.8 given in 2^-100 units */
 static fpu_u128 fpu_taylor(fpu_u128 r, bool want_cos, bool *neg)
 {
@@ -851,9 +853,16 @@ static bool fpu_sincos_fixed(FxCtx *c, Fx80 x, int want /* 0 sin, 1 cos */, Fx80
     int neg = (qq >= 2) ^ (!use_cos && rneg);
     if (!want)
         neg ^= sign;                                  /* sine is odd */
+    fpu_fixed_to_fx(c, v, neg, out);
+    return true;
+}
+
+/* A fixed-point magnitude v (2^-100 units) with sign neg, rounded once to 64 bits under RC (PE, C1). */
+static void fpu_fixed_to_fx(FxCtx *c, fpu_u128 v, int neg, Fx80 *out)
+{
     if (v == 0) {
         *out = (Fx80){ 0, (uint16_t)(neg << 15) };
-        return true;
+        return;
     }
     int lz = v >> 64 ? __builtin_clzll((uint64_t)(v >> 64)) : 64 + __builtin_clzll((uint64_t)v);
     v <<= lz;
@@ -862,7 +871,7 @@ static bool fpu_sincos_fixed(FxCtx *c, Fx80 x, int want /* 0 sin, 1 cos */, Fx80
     Fx80 t = { hi, (uint16_t)(neg << 15 | (0x3fff + 27 - lz)) };
     if (!lo) {
         *out = t;
-        return true;
+        return;
     }
     /* one rounding of hi + lo (with a sticky bit: the series is not exact) under RC, sign included */
     int llz = __builtin_clzll(lo | 1);
@@ -870,6 +879,24 @@ static bool fpu_sincos_fixed(FxCtx *c, Fx80 x, int want /* 0 sin, 1 cos */, Fx80
     FxCtx t64 = { (uint16_t)((c->cw & 0x0c00) | 0x037f), 0 };
     *out = fx_add(&t64, t, low);
     c->sw = (uint16_t)((c->sw & ~FX_C1) | (t64.sw & (FX_PE | FX_C1)));
+}
+
+/* F2XM1 for 2^-20 <= |x| < 1: e^y - 1 with y = x ln 2, Taylor series in 2^-100 fixed point, one rounding. */
+static bool fpu_f2xm1_fixed(FxCtx *c, Fx80 x, Fx80 *out)
+{
+    int e = (x.se & 0x7fff) - 0x3fff;
+    if (e < -20 || e >= 0 || !(x.m >> 63))
+        return false;
+    /* ln 2 = 0.B17217F7D1CF79AB C9E3B39803F2F6AF...; in 2^-100 units: the 128-bit fraction >> 28 */
+    fpu_u128 ln2 = ((fpu_u128)0xb17217f7d1cf79abull << 64 | 0xc9e3b39803f2f6afull) >> 28;
+    fpu_u128 y = fpu_mul_q100((fpu_u128)x.m << (e + 37), ln2), term = y;
+    int neg = x.se >> 15;
+    __int128 sum = 0;   /* signed: for negative x the terms alternate (y^k has the sign of y for odd k) */
+    for (int k = 1; term != 0 && k < 60; k++) {
+        sum += (neg && (k & 1)) ? -(__int128)term : (__int128)term;
+        term = fpu_mul_q100(term, y) / (fpu_u128)(k + 1);
+    }
+    fpu_fixed_to_fx(c, (fpu_u128)(sum < 0 ? -sum : sum), sum < 0, out);
     return true;
 }
 
@@ -952,6 +979,8 @@ static void fpu_log_exp(CpuState *env, int kind)
         double dx = fpu_to_double(x), dy = fpu_to_double(y), v;
         if (two && fx_is_denormal(y))
             c.sw |= FX_DE;
+        if (kind == 0 && fpu_f2xm1_fixed(&c, x, &r))
+            goto done;
         switch (kind) {
         case 0: v = expm1(dx * 0.69314718055994530942); break;
         case 1: {   /* near 1, log2 of the exactly computed x - 1 keeps the relative accuracy */
@@ -972,6 +1001,7 @@ static void fpu_log_exp(CpuState *env, int kind)
             r = fpu_from_double(&c, v, fx_is_zero(x) && kind != 1);
         }
     }
+done:
     if (!fpu_commit(env, c.sw))
         return;
     fpu_set(env, two ? 1 : 0, r);
