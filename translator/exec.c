@@ -212,6 +212,7 @@ static void exec_exception(CpuState *env, ExecRun *run)
     }
     env->exc_is_int = false;
     exec_stats.exceptions++;
+    exec_stats.soft_ints += is_int;
     run->deliveries++;
     exec_log_int(run, env, is_int ? "INT" : "EXC", vector, env->exc_error);
     cpu_do_interrupt(env, vector, is_int, env->exc_error, env->exc_next_eip, false);
@@ -467,6 +468,7 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
         } else if (next) {
             exec_stats.tb_chained++;
         } else if (env->exit_slot < 0) {
+            exec_stats.exit_tb[env->exit_reason & 3]++;
             if (env->exit_reason == EXIT_MODE)
                 cpu_update_hflags(env);
             else if (env->exit_reason == EXIT_HALT)
@@ -476,6 +478,8 @@ static __attribute__((noinline)) int exec_loop(CpuState *env, ExecRun *run)
             /* a dynamic jump (EXIT_NORMAL) only needs a lookup; mode changes, HLT, IF/shadow changes need the
              * events (interrupts may have become deliverable, DR7/AC may have changed) */
             events = env->exit_reason != EXIT_NORMAL;
+        } else {
+            exec_stats.exit_unlinked++;     /* GOTO_TB slot not chained (yet): tb_find next */
         }
     }
 }
@@ -515,18 +519,28 @@ void exec_print_stats(FILE *f, const CpuState *env)
 {
     const ExecStats *s = &exec_stats;
     const Machine *m = env->machine;
+    uint64_t trans = s->tb_chained + s->tb_lookups;
     fprintf(f, "pcjit stats:\n");
     fprintf(f, "  guest instructions   %llu\n", (unsigned long long)s->insns);
     fprintf(f, "  TBs translated       %llu (%.3f s)\n", (unsigned long long)s->tbs_translated, s->translate_seconds);
-    fprintf(f, "  TB lookups           %llu\n", (unsigned long long)s->tb_lookups);
-    fprintf(f, "  TB chain follows     %llu\n", (unsigned long long)s->tb_chained);
+    fprintf(f, "    (translation time: decode, IR, optimisation and, under the JIT, host code generation)\n");
     fprintf(f, "  TB flushes           %llu\n", (unsigned long long)s->tb_flushes);
     fprintf(f, "  TB invalidations     %llu\n", (unsigned long long)s->tb_invalidations);
-    fprintf(f, "  exceptions           %llu\n", (unsigned long long)s->exceptions);
+    fprintf(f, "  SMC restarts         %llu\n", (unsigned long long)s->smc_restarts);
+    fprintf(f, "  block transitions    %llu: chained %llu (%.1f %%), looked up %llu\n", (unsigned long long)trans,
+            (unsigned long long)s->tb_chained, trans ? 100.0 * (double)s->tb_chained / (double)trans : 0.0,
+            (unsigned long long)s->tb_lookups);
+    fprintf(f, "  exits to the loop    EXIT_TB normal %llu, mode %llu, halt %llu, irq-check %llu; "
+            "GOTO_TB unchained %llu\n", (unsigned long long)s->exit_tb[EXIT_NORMAL],
+            (unsigned long long)s->exit_tb[EXIT_MODE], (unsigned long long)s->exit_tb[EXIT_HALT],
+            (unsigned long long)s->exit_tb[EXIT_IRQ_CHECK], (unsigned long long)s->exit_unlinked);
+    fprintf(f, "  exceptions           %llu (software INT n/INT3/INTO: %llu)\n", (unsigned long long)s->exceptions,
+            (unsigned long long)s->soft_ints);
     fprintf(f, "  interrupts           %llu\n", (unsigned long long)s->interrupts);
     fprintf(f, "  helper calls         %llu\n", (unsigned long long)s->helper_calls);
     fprintf(f, "  TLB misses           %llu\n", (unsigned long long)s->tlb_misses);
-    fprintf(f, "  SMC restarts         %llu\n", (unsigned long long)s->smc_restarts);
+    fprintf(f, "  TLB hits             %llu (C accessors only: hits on the inline fast path are not counted)\n",
+            (unsigned long long)s->tlb_hits);
     fprintf(f, "  unimplemented hits   %llu\n", (unsigned long long)s->unimplemented);
     if (m)
         fprintf(f, "  port I/O accesses    %llu\n  MMIO accesses        %llu\n",

@@ -42,6 +42,10 @@ typedef struct ExecStats {
     uint64_t unimplemented;   /* log_unimplemented_once calls (every hit, not just the first) */
     uint64_t smc_restarts;    /* stores that rewrote the rest of the running block (tb_invalidate_for_store) */
     double translate_seconds;
+    /* exits to the exec loop by cause (counted once per exit, never on the in-code chained path) */
+    uint64_t exit_tb[4];      /* EXIT_TB by IrExitReason (NORMAL, MODE, HALT, IRQ_CHECK) */
+    uint64_t exit_unlinked;   /* GOTO_TB exits with no chained successor: the next block is looked up */
+    uint64_t soft_ints;       /* INT n / INT3 / INTO delivered (also counted in exceptions) */
 } ExecStats;
 extern ExecStats exec_stats;
 
