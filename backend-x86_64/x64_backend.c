@@ -29,7 +29,7 @@ static const int8_t x64_alloc_regs[] = { X64_RBP, X64_R12, X64_R13, X64_R14, X64
 enum { X64_CLOBBERED_SLOTS = 0x1e0 };   /* slots 5..8: R8-R11 are caller-saved */
 
 enum { STUB_SEG, STUB_LD, STUB_ST };
-enum { STUB_MAX_JUMPS = 8, MAX_STUBS = 2 * TB_MAX_OPS };
+enum { STUB_MAX_JUMPS = 16, MAX_STUBS = 2 * TB_MAX_OPS };
 typedef struct X64Stub {
     uint8_t kind, njumps;
     uint16_t opidx;
@@ -487,13 +487,6 @@ static void x64_lower_brcond(X64Ctx *c, const IrOp *op, bool imm)
     x64_jump_label(c, x64_jcc_rel32(c->cb, cc, NULL), op->aux);
 }
 
-static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
-{
-    ra_flush(&c->ra);
-    x64_mov_mi(c->cb, ENV_MEM(exit_reason), op->imm);
-    x64_jmp_rel32(c->cb, c->epilogue);
-    ra_discard(&c->ra);
-}
 
 /* GOTO_TB's slow path: RCX = tb->jmp_dest[n]; exits through `exit` unless it is a valid TB with code of this
  * epoch (RDX = its code), then stores RCX and the jump distance into the site's cache fields. */
@@ -524,16 +517,34 @@ static void x64_chain_check_and_patch(X64Ctx *c, X64Stub *exit, uint8_t *cache_t
     }
 }
 
-/* The exec loop's bookkeeping for a block completed in code (RAX = its new icount, RCX = the next TB). */
-static void x64_chain_commit(X64Ctx *c)
+/* The exec loop's bookkeeping for a block completed in code (RAX = its new icount, RCX = the next TB): `counter`
+ * is the ExecStats field the loop would bump for this transition (tb_chained, or tb_lookups for a dynamic jump). */
+static void x64_chain_commit(X64Ctx *c, size_t counter)
 {
     CodeBuf *cb = c->cb;
     x64_mov_mr64(cb, ENV_MEM(icount), X64_RAX);
     x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)&exec_stats);
     x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, insns)), c->tb->ninsns);
-    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)offsetof(ExecStats, tb_chained)), 1);
+    x64_add_mi64(cb, x64_mem(X64_RSI, (int32_t)counter), 1);
     x64_mov_rm64(cb, X64_RSI, ENV_MEM(tbs));
     x64_mov_mr64(cb, x64_mem(X64_RSI, (int32_t)offsetof(TbCacheHot, cur_tb)), X64_RCX);
+}
+
+/* Whether the exec loop would go on to another block without looking at anything else: budget left (RAX = icount
+ * after this block), no request, no pending data breakpoint trap. Failures jump to `exit`. */
+static void x64_chain_precheck(X64Ctx *c, X64Stub *exit)
+{
+    CodeBuf *cb = c->cb;
+    x64_mov_rm64(cb, X64_RAX, ENV_MEM(icount));
+    x64_add_ri64(cb, X64_RAX, c->tb->ninsns);
+    x64_cmp_rm64(cb, X64_RAX, ENV_MEM(chain_icount_limit));
+    x64_stub_jcc(c, exit, X64_CC_AE);
+    x64_cmp_mi(cb, ENV_MEM(exit_request), 0);
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    if (c->may_hit_watch) {   /* only memory accesses and helpers record data breakpoint hits */
+        x64_cmp_mi(cb, ENV_MEM(dr6_pending), 0);
+        x64_stub_jcc(c, exit, X64_CC_NE);
+    }
 }
 
 /* GOTO_TB n: follow tb->jmp_dest[n] inside generated code when the exec loop would (no request, no pending data
@@ -550,16 +561,7 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     unsigned n = op->imm & 1;
     X64Stub exit = { .njumps = 0 }, slow = { .njumps = 0 };
     ra_flush(&c->ra);
-    x64_mov_rm64(cb, X64_RAX, ENV_MEM(icount));
-    x64_add_ri64(cb, X64_RAX, c->tb->ninsns);
-    x64_cmp_rm64(cb, X64_RAX, ENV_MEM(chain_icount_limit));
-    x64_stub_jcc(c, &exit, X64_CC_AE);
-    x64_cmp_mi(cb, ENV_MEM(exit_request), 0);
-    x64_stub_jcc(c, &exit, X64_CC_NE);
-    if (c->may_hit_watch) {   /* only memory accesses and helpers record data breakpoint hits */
-        x64_cmp_mi(cb, ENV_MEM(dr6_pending), 0);
-        x64_stub_jcc(c, &exit, X64_CC_NE);
-    }
+    x64_chain_precheck(c, &exit);
     x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&c->tb->jmp_dest[n]);
     x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RCX, 0));
     x64_mov_ri64(cb, X64_RDX, 1);                 /* cached destination TB (1: none; never equals a pointer) */
@@ -568,7 +570,7 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     x64_stub_jcc(c, &slow, X64_CC_NE);
     /* the exec loop's bookkeeping for a completed block, then the jump */
     uint8_t *commit = cb->p;
-    x64_chain_commit(c);
+    x64_chain_commit(c, offsetof(ExecStats, tb_chained));
     uint8_t *cache_jmp = x64_jmp_rel32(cb, NULL);  /* cached destination code */
     /* slow: the full validity check, then re-patch the cache */
     for (int i = 0; i < slow.njumps; i++)
@@ -577,7 +579,7 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
         x64_cb_patch_rel32(cb, cache_jmp, cb->p);         /* never taken before the first patch; keeps the bytes sane */
     x64_chain_check_and_patch(c, &exit, cache_tb, cache_jmp);
     if (cb->no_self_patch) {    /* the cache is never filled: every follow takes the full check */
-        x64_chain_commit(c);
+        x64_chain_commit(c, offsetof(ExecStats, tb_chained));
         x64_jmp_r(cb, X64_RDX);
     } else {
         x64_jmp_rel32(cb, commit);
@@ -586,6 +588,75 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
         x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
     x64_mov_mi(cb, ENV_MEM(exit_reason), EXIT_NORMAL);
     x64_mov_mi(cb, ENV_MEM(exit_slot), n);
+    x64_jmp_rel32(cb, c->epilogue);
+    ra_discard(&c->ra);
+}
+
+/* The indirect fast path's test that the hint TB (RCX) is what tb_find would return for the current CS:EIP and
+ * hflags: tb_valid_here's conditions, with the physical page taken from this block: the hint must start on this
+ * block's linear page and physical page and not span two pages (exec_maybe_link's rule for chaining), so the
+ * page check tb_find made for the block that started this chain covers it too. */
+static void x64_indirect_key_check(X64Ctx *c, X64Stub *exit)
+{
+    CodeBuf *cb = c->cb;
+    int32_t cs = (int32_t)(offsetof(CpuState, seg) + SEG_CS * sizeof(SegCache));
+    x64_mov_rm(cb, X64_RDX, x64_mem(ENV, T_OFF(G_EIP)));
+    x64_cmp_rm(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, pc)));
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_mov_rm(cb, X64_RSI, x64_mem(ENV, cs + (int32_t)offsetof(SegCache, base)));
+    x64_cmp_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, cs_base)));
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_add_rr(cb, X64_RDX, X64_RSI);                                   /* linear address: this block's page */
+    x64_xor_ri(cb, X64_RDX, c->tb->cs_base + c->tb->pc);
+    x64_and_ri(cb, X64_RDX, TARGET_PAGE_MASK);
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_mov_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, phys_pc)));   /* this block's physical page */
+    x64_xor_ri(cb, X64_RSI, c->tb->phys_pc);
+    x64_and_ri(cb, X64_RSI, TARGET_PAGE_MASK);
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_cmp_mi(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, phys_page2)), ~0u);   /* one page */
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_mov_rm(cb, X64_RSI, ENV_MEM(hflags));
+    x64_and_ri(cb, X64_RSI, HF_TB_KEY_MASK);
+    x64_cmp_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, hflags)));
+    x64_stub_jcc(c, exit, X64_CC_NE);
+    x64_mov_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, pc)));   /* its last byte within the CS limit */
+    x64_add_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, size)));
+    x64_sub_ri(cb, X64_RSI, 1);
+    x64_cmp_rm(cb, X64_RSI, x64_mem(ENV, cs + (int32_t)offsetof(SegCache, hi)));
+    x64_stub_jcc(c, exit, X64_CC_A);
+}
+
+/* EXIT_TB: store the reason and leave. EXIT_NORMAL (a dynamic jump: the target is in G_EIP, the loop would only
+ * look it up) first tries the site's hint: if the loop would go on (x64_chain_precheck) and the hint is valid for
+ * the current CS:EIP/hflags (x64_indirect_key_check) with code of this epoch (GOTO_TB's check), it does the loop's
+ * bookkeeping and jumps into the hint's code. On a miss it records the hint's writable address in
+ * *cb->indirect_miss, and jit_run_tb sets the hint to the block the loop runs next. Not for blocks that end in an
+ * interrupted REP instruction (the loop must see those, exec_run_block), nor without self-patching. */
+static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
+{
+    CodeBuf *cb = c->cb;
+    ra_flush(&c->ra);
+    if (op->imm == EXIT_NORMAL && !c->tb->rep_last && cb->indirect_miss && !cb->no_self_patch) {
+        X64Stub exit = { .njumps = 0 }, miss = { .njumps = 0 };
+        x64_chain_precheck(c, &exit);
+        x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&jit_no_tb);
+        uint8_t *hint = cb->p - 8;
+        x64_indirect_key_check(c, &miss);
+        x64_chain_check_and_patch(c, &miss, NULL, NULL);
+        x64_chain_commit(c, offsetof(ExecStats, tb_lookups));
+        x64_jmp_r(cb, X64_RDX);
+        for (int i = 0; i < miss.njumps; i++)
+            x64_cb_patch_rel32(cb, miss.jumps[i], cb->p);
+        if (hint) {
+            x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cb_wr(cb, hint));
+            x64_mov_ri64(cb, X64_RAX, (uint64_t)(uintptr_t)cb->indirect_miss);
+            x64_mov_mr64(cb, x64_mem(X64_RAX, 0), X64_RSI);
+        }
+        for (int i = 0; i < exit.njumps; i++)
+            x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
+    }
+    x64_mov_mi(cb, ENV_MEM(exit_reason), op->imm);
     x64_jmp_rel32(cb, c->epilogue);
     ra_discard(&c->ra);
 }

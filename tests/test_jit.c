@@ -551,6 +551,71 @@ START_TEST(test_chain_relink)
 }
 END_TEST
 
+/* The fast path of an indirect exit (EXIT_TB EXIT_NORMAL): after a miss, the block the loop runs next becomes the
+ * site's hint; the site then jumps straight into it (with the loop's bookkeeping) only while it is what tb_find
+ * would return — same EIP, CS base, hflags key, page, CS limit, not invalidated — and the loop would go on. */
+enum { IND_A = 0x1000, IND_B = 0x1800 };
+typedef enum IndCase { IND_FOLLOW, IND_EIP, IND_HFLAGS, IND_INVALID, IND_CSBASE, IND_BUDGET, IND_REQUEST,
+                       IND_PHYS_PAGE, IND_CS_LIMIT, IND_NCASES } IndCase;
+
+static void ind_set_case(CpuState *env, TB *b, IndCase k, bool on)
+{
+    switch (k) {
+    case IND_EIP:       env->t[G_ECX] = on ? IND_B + 4 : IND_B; break;
+    case IND_HFLAGS:    env->hflags = on ? 1u : 0; break;
+    case IND_INVALID:   b->invalid = on; break;
+    case IND_CSBASE:    env->seg[SEG_CS].base = on ? 0x10 : 0; break;
+    case IND_BUDGET:    env->chain_icount_limit = on ? 0 : ~0ull; break;
+    case IND_REQUEST:   env->exit_request = on; break;
+    case IND_PHYS_PAGE: b->phys_pc = on ? IND_B + 0x4000 : IND_B; break;
+    case IND_CS_LIMIT:  env->seg[SEG_CS].hi = on ? IND_B + 2 : 0xffff; break;
+    default: break;
+    }
+}
+
+START_TEST(test_indirect_fast_path)
+{
+    Fix *f = fix_new(false), *g = fix_new(false);
+    TbCacheHot hot = { 0 };
+    CpuState *env = f->env[1];
+    ir_mov(f->b, G_EBX, ir_op2i(f->b, IR_ADD_I, G_EBX, 1));        /* A: ebx++, jmp ecx */
+    ir_mov(f->b, G_EIP, G_ECX);
+    ir_emit(f->b, IR_EXIT_TB)->imm = EXIT_NORMAL;
+    ir_mov(g->b, G_EDX, ir_op2i(g->b, IR_ADD_I, G_EDX, 1));        /* B: edx++, leave (not a dynamic jump) */
+    ir_emit(g->b, IR_EXIT_TB)->imm = EXIT_MODE;
+    TB *ta = &f->tb[1], *tbb = &g->tb[1];
+    *ta = (TB){ .pc = IND_A, .phys_pc = IND_A, .phys_page2 = ~0u, .size = 4, .ninsns = 2,
+                .ops = f->b->ops, .nops = (uint16_t)f->b->nops };
+    *tbb = (TB){ .pc = IND_B, .phys_pc = IND_B, .phys_page2 = ~0u, .size = 4, .ninsns = 1,
+                 .ops = g->b->ops, .nops = (uint16_t)g->b->nops };
+    env->tbs = (struct TbCache *)&hot;
+    env->seg[SEG_CS].hi = 0xffff;
+    env->t[G_ECX] = IND_B;
+    env->chain_icount_limit = ~0ull;
+    jit_run_tb(env, ta);                    /* the site misses (no hint yet) ... */
+    jit_run_tb(env, tbb);                   /* ... and the block run next becomes its hint */
+    for (int k = 0; k < IND_NCASES; k++) {
+        ind_set_case(env, tbb, (IndCase)k, true);
+        env->t[G_EBX] = env->t[G_EDX] = 0;
+        env->icount = 100;
+        uint64_t lookups = exec_stats.tb_lookups;
+        ck_assert_ptr_null(jit_run_tb(env, ta));
+        bool follow = k == IND_FOLLOW;
+        ck_assert_msg(env->t[G_EDX] == follow && hot.cur_tb == (follow ? tbb : ta), "case %d", k);
+        ck_assert_uint_eq(env->t[G_EBX], 1);
+        ck_assert_uint_eq(env->icount, follow ? 102 : 100);    /* the loop's bookkeeping for A, done in code */
+        ck_assert_uint_eq(exec_stats.tb_lookups - lookups, follow);
+        ck_assert_uint_eq(env->exit_reason, follow ? EXIT_MODE : EXIT_NORMAL);
+        ind_set_case(env, tbb, (IndCase)k, false);
+        if (!follow)
+            jit_run_tb(env, tbb);           /* the miss re-arms the hint with the block run next */
+    }
+    env->tbs = NULL;
+    fix_free(f);
+    fix_free(g);
+}
+END_TEST
+
 /* LDENV/STENV that address env->t itself see and change the temps the JIT may hold in registers */
 START_TEST(test_env_aliases_temps)
 {
@@ -816,6 +881,7 @@ int main(void)
     tcase_add_test_raise_signal(tc, test_wx_write_faults, SIGSEGV);
     tcase_add_test(tc, test_chaining);
     tcase_add_test(tc, test_chain_relink);
+    tcase_add_test(tc, test_indirect_fast_path);
     tcase_add_test(tc, test_bench_loop);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -22,6 +22,10 @@ typedef struct CodeBuf {
      * listings use; bytes are written at address + wdelta, the writable view of the same memory (0: one view). */
     intptr_t wdelta;
     bool no_self_patch; /* generated code must not write to the buffer while it runs (no writable view then) */
+    /* Indirect exits (EXIT_TB EXIT_NORMAL): each site has a hint (a TB pointer, initially jit_no_tb) it validates
+     * and follows in code; on a miss, generated code stores the writable address of the hint here and exits, and
+     * jit.c writes the next TB the loop runs into it (jit_run_tb). NULL: no fast path is emitted. */
+    uint8_t **indirect_miss;
 } CodeBuf;
 
 /* Where to write the byte that will execute at `at` in cb's buffer. */
@@ -62,6 +66,9 @@ typedef struct Backend {
     void (*flush_icache)(void *start, size_t len);
 } Backend;
 extern const Backend backend_x86_64;
+
+/* The initial hint of an indirect-exit site: a readable TB that never validates (invalid, no code). */
+extern const TB jit_no_tb;
 
 /* jit.c: the -accel jit engine, with interp_run_tb's contract (exec.h). */
 TB *jit_run_tb(CpuState *env, TB *tb);

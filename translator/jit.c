@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,8 +57,13 @@ static struct {
     const uint8_t *epilogue;
     uint32_t epoch;
     uint64_t resets;
+    uint8_t *indirect_miss; /* written by generated code: the hint of the indirect exit that just missed, or NULL */
+    void *miss_tbs;         /* ... the TB cache it ran with, and the epoch it belongs to */
+    uint32_t miss_epoch;
     FILE *log;              /* -d out_asm: listing of every block compiled, or NULL */
 } jit;
+
+const TB jit_no_tb = { .invalid = true, .phys_page2 = ~0u };
 
 void jit_set_log(FILE *f, unsigned mask) { jit.log = (mask & LOG_OUT_ASM) ? f : NULL; }
 
@@ -87,7 +93,8 @@ static void jit_reset(void)
     jit.epoch++;
     jit.resets++;
     jit.cb = (CodeBuf){ .start = jit.mem, .p = jit.mem, .end = jit.mem + jit.limit, .wdelta = jit.wdelta,
-                        .no_self_patch = jit.views != JIT_VIEWS_DUAL };
+                        .no_self_patch = jit.views != JIT_VIEWS_DUAL, .indirect_miss = &jit.indirect_miss };
+    jit.indirect_miss = NULL;
     jit_write_begin();
     JIT_BACKEND->emit_prologue(&jit.cb, &jit.enter, &jit.epilogue);
     jit_write_end();
@@ -243,6 +250,21 @@ static void jit_compile(TB *tb)
     }
 }
 
+/* An indirect exit missed its hint in the previous run: make the block the loop runs now (tb, compiled) its new
+ * hint, if the site still exists (same epoch) and belongs to this TB cache (hints are dereferenced by generated
+ * code: they must be TBs of the live cache that runs that code). Generated code validates the hint every time. */
+static void jit_fill_hint(CpuState *env, TB *tb)
+{
+    uint8_t *site = jit.indirect_miss;
+    jit.indirect_miss = NULL;
+    if (!site || jit.miss_tbs != env->tbs || jit.miss_epoch != jit.epoch || tb->invalid)
+        return;
+    uintptr_t v = (uintptr_t)tb;
+    jit_write_begin();
+    memcpy(site, &v, sizeof(v));    /* the writable view (CodeBuf.wdelta); an aligned-or-not 8-byte store */
+    jit_write_end();
+}
+
 TB *jit_run_tb(CpuState *env, TB *tb)
 {
     if (!JIT_HAVE_BACKEND)
@@ -250,10 +272,15 @@ TB *jit_run_tb(CpuState *env, TB *tb)
     jit_init();
     if (!jit_code_valid(tb))
         jit_compile(tb);
+    jit_fill_hint(env, tb);
     env->exit_slot = -1;
     if (env->tbs) {
         tb_set_current(env, tb);
         jit.enter(env, tb->host_code);
+        if (jit.indirect_miss) {
+            jit.miss_tbs = env->tbs;
+            jit.miss_epoch = jit.epoch;
+        }
         tb = tb_current(env);     /* generated code may have followed chains: the TB that exited */
     } else {
         /* no TB cache (unit tests): generated code cannot record the current TB, so it must not chain */
