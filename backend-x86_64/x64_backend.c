@@ -10,9 +10,13 @@
  *     anything else jumps to an out-of-line stub (seg_check_access, mmu_ld_lin/mmu_st_lin);
  *   - precise faults: a stub first stores env->cur_op = op index and writes back every dirty global, so a longjmp
  *     out of C finds env->t[] exactly as the interpreter would leave it; CALL and RAISE do the same inline;
- *   - GOTO_TB / EXIT_TB store exit_reason / exit_slot and leave through the epilogue (jit.c follows the chain).
- * Left out: chaining by patched jumps (XXX: GOTO_TB returns to the loop), -d out_asm, constant operands in
- * instructions (a temp holding a constant takes a register), memory operands for spilled temps. */
+ *   - GOTO_TB follows tb->jmp_dest in code under the exec loop's rules (a per-site cache of the last destination);
+ *     EXIT_TB EXIT_NORMAL (a dynamic jump or return) follows a per-site hint TB after checking it is what tb_find
+ *     would return; otherwise both store exit_reason / exit_slot and leave through the epilogue;
+ *   - W^X: addresses inside the code are execution-view addresses; every write, including those generated code
+ *     makes to its own caches, goes to address + CodeBuf.wdelta (the writable view).
+ * Left out: constant operands in instructions (a temp holding a constant takes a register), memory operands for
+ * spilled temps, more than one hint per indirect site. */
 #include <assert.h>
 #include <stddef.h>
 #include <string.h>

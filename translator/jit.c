@@ -16,6 +16,8 @@
  *    running, listings and every address inside the code: CodeBuf.wdelta is the distance). Without memfd the one
  *    mapping is toggled with mprotect around each compilation (logged once), and generated code then never
  *    patches itself (CodeBuf.no_self_patch).
+ *  - indirect exits: generated code validates its site's hint TB on every use; jit.c only writes hints (the TB the
+ *    loop runs after a miss), and only TBs of the cache and epoch the site ran with.
  * Left out: patched direct jumps (chains are followed through tb->jmp_dest: a few loads, always current after
  * invalidation or a flush).
  * On hosts without a backend jit_available() is false and jit_run_tb falls back to the interpreter. */
