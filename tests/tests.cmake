@@ -27,6 +27,12 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
                            ENVIRONMENT "SDL_VIDEODRIVER=dummy;PCJIT_ACCEL=jit")
     endif()
   endforeach()
+  # the JIT code buffer's fallback without memfd (mprotect toggling, no self-patching code): docs/jit.md
+  if(TARGET test_jit)
+    add_test(NAME test_jit_mprotect COMMAND test_jit)
+    set_tests_properties(test_jit_mprotect PROPERTIES TIMEOUT 600 LABELS "unit;jit"
+                         ENVIRONMENT "PCJIT_JIT_NO_MEMFD=1")
+  endif()
 endif()
 
 # further test groups add themselves here (guest programs, conformance, differential)
