@@ -33,6 +33,7 @@ Harness *harness_new(uint32_t ram_mib)
     h->env->ram = h->m->ram;
     h->env->ram_size = h->m->ram_size;
     cpu_reset(h->env);
+    fpu_reset(h->env);   /* the state firmware leaves (FNINIT: FCW 037FH, all masked), not RESET's FCW 0040H */
     /* cpu_reset owns the architectural state; the wiring above must survive it */
     h->env->machine = h->m;
     h->env->ram = h->m->ram;

@@ -137,6 +137,8 @@ START_TEST(test_reset_state)
     ck_assert_uint_eq(env->cr0, 0x60000010u);
     ck_assert_uint_eq(env->dr[6], 0xffff0ff0u);
     ck_assert_uint_eq(env->dr[7], 0x400);
+    ck_assert_uint_eq(env->fpu_cw, 0x40);               /* RESET, not FNINIT's 037FH (SDM vol 3 table 9-1) */
+    ck_assert_uint_eq(env->fpu_empty, 0);               /* tag word 5555H: every register a valid zero */
     ck_assert_uint_eq(env->a20_mask, 0xffffffffu);
     ck_assert_uint_eq(cpu_get_eflags(env), 2);
     ck_assert_uint_eq(env->hflags, HF_IOPL_OK);   /* real mode, CPL 0, 16-bit, not flat */
@@ -622,7 +624,9 @@ START_TEST(test_cpuid_msr_cr)
     env->t[G_EAX] = 1;
     helper_cpuid(env);
     ck_assert_uint_eq(env->t[G_EAX], 0x652);
-    ck_assert_uint_eq(env->t[G_EDX] & 1, 0);            /* no FPU yet */
+    ck_assert_uint_ne(env->t[G_EDX] & 1, 0);            /* FPU */
+    ck_assert_uint_ne(env->t[G_EDX] & (1 << 23), 0);    /* MMX */
+    ck_assert_uint_eq(env->t[G_EDX] & (1 << 24), 0);    /* no FXSR: MOV CR4 does not take OSFXSR yet */
     ck_assert_uint_ne(env->t[G_EDX] & (1 << 11), 0);    /* SEP */
     env->t[G_ECX] = MSR_IA32_SYSENTER_CS;
     env->t[G_EAX] = 0x08;

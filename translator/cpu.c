@@ -65,8 +65,14 @@ void cpu_reset(CpuState *env)
     env->exc_is_trap = false;
     env->exc_next_eip = 0;
     env->old_exception = -1;
-    if (fpu_reset)
+    if (fpu_reset) {
         fpu_reset(env);
+        /* RESET (unlike FNINIT) also clears R0-R7 and loads FCW = 0040H; tags read 5555H (all valid zeros)
+         * (SDM vol 3 table 9-1) */
+        memset(env->fpr, 0, sizeof(env->fpr));
+        env->fpu_cw = 0x40;
+        env->fpu_empty = 0;
+    }
     cpu_update_hflags(env);
     tlb_flush_all(env);
 }

@@ -42,7 +42,7 @@ static void fpu_push(CpuState *env, Fx80 v)
 void fpu_reset(CpuState *env)
 {
     /* FNINIT state (SDM vol 1 8.1.5, vol 3 9.2.1): register contents are kept. RESET also zeroes R0-R7 and loads
-     * FCW = 0040H (SDM vol 3 table 9-1): XXX: cpu_reset does not distinguish yet */
+     * FCW = 0040H (SDM vol 3 table 9-1): cpu_reset does that on top of this */
     env->fpu_cw = 0x37f;
     env->fpu_sw = 0;
     env->fpu_top = 0;
