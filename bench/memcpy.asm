@@ -9,7 +9,7 @@
 ROUNDS  equ 5000
 SIZE    equ 0x10000
 BUF_A   equ 0x200000
-BUF_B   equ 0x300000
+BUF_B   equ 0x280000                ; TLB index 0x80: B does not alias A in the 256-entry direct-mapped TLB
 
 test_main:
         mov     edi, BUF_A              ; fill A with a linear congruential sequence
