@@ -527,7 +527,8 @@ void exec_print_stats(FILE *f, const CpuState *env)
     fprintf(f, "  TB flushes           %llu\n", (unsigned long long)s->tb_flushes);
     fprintf(f, "  TB invalidations     %llu\n", (unsigned long long)s->tb_invalidations);
     fprintf(f, "  SMC restarts         %llu\n", (unsigned long long)s->smc_restarts);
-    fprintf(f, "  block transitions    %llu: chained %llu (%.1f %%), looked up %llu\n", (unsigned long long)trans,
+    /* "dynamic": EXIT_TB jumps resolved by tb_find or, under the JIT, by the per-site hint in generated code */
+    fprintf(f, "  block transitions    %llu: chained %llu (%.1f %%), dynamic %llu\n", (unsigned long long)trans,
             (unsigned long long)s->tb_chained, trans ? 100.0 * (double)s->tb_chained / (double)trans : 0.0,
             (unsigned long long)s->tb_lookups);
     fprintf(f, "  exits to the loop    EXIT_TB normal %llu, mode %llu, halt %llu, irq-check %llu; "
