@@ -78,16 +78,50 @@ void bus_reset(Machine *m)
 int bus_register_io(Machine *m, uint32_t port, uint32_t count, BusReadFn rd, BusWriteFn wr, void *opaque,
                     const char *name)
 {
-    if (count == 0 || port > 0xffff || count > 0x10000 - port || m->nports >= BUS_MAX_PORT_REGIONS)
+    if (count == 0 || port > 0xffff || count > 0x10000 - port)
         return -1;
     for (uint32_t p = port; p < port + count; p++)
         if (m->port_map[p])
             return -1;
-    BusRegion *r = &m->ports[m->nports++];
+    int slot = 0;
+    while (slot < m->nports && m->ports[slot].size)   /* a slot freed by bus_unregister_io has size 0 */
+        slot++;
+    if (slot == BUS_MAX_PORT_REGIONS)
+        return -1;
+    if (slot == m->nports)
+        m->nports++;
+    BusRegion *r = &m->ports[slot];
     *r = (BusRegion){ .base = port, .size = count, .read = rd, .write = wr, .opaque = opaque, .name = name };
     for (uint32_t p = port; p < port + count; p++)
-        m->port_map[p] = (uint8_t)m->nports;
+        m->port_map[p] = (uint8_t)(slot + 1);
     return 0;
+}
+
+int bus_unregister_io(Machine *m, uint32_t port, uint32_t count)
+{
+    if (port > 0xffff || !m->port_map[port])
+        return -1;
+    BusRegion *r = &m->ports[m->port_map[port] - 1];
+    if (r->base != port || r->size != count)
+        return -1;
+    for (uint32_t p = port; p < port + count; p++)
+        m->port_map[p] = 0;
+    *r = (BusRegion){ 0 };
+    return 0;
+}
+
+int bus_unregister_mmio(Machine *m, uint32_t base, uint32_t size)
+{
+    for (int i = 0; i < m->nmmio; i++) {
+        if (m->mmio[i].base != base || m->mmio[i].size != size)
+            continue;
+        memmove(&m->mmio[i], &m->mmio[i + 1], (size_t)(m->nmmio - i - 1) * sizeof(m->mmio[0]));
+        m->nmmio--;
+        if (m->cpu)
+            tlb_flush_all(m->cpu);  /* pages the region hid may now be RAM again, mapped directly */
+        return 0;
+    }
+    return -1;
 }
 
 int bus_register_mmio(Machine *m, uint32_t base, uint32_t size, BusReadFn rd, BusWriteFn wr, void *opaque,

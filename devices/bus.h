@@ -56,6 +56,10 @@ int bus_register_io(Machine *m, uint32_t port, uint32_t count, BusReadFn rd, Bus
                     const char *name);
 int bus_register_mmio(Machine *m, uint32_t base, uint32_t size, BusReadFn rd, BusWriteFn wr, void *opaque,
                       const char *name);
+/* Remove the region registered at exactly (port, count) / (base, size) (PCI BARs move); -1 if there is none.
+ * A freed port slot is reused by the next bus_register_io. */
+int bus_unregister_io(Machine *m, uint32_t port, uint32_t count);
+int bus_unregister_mmio(Machine *m, uint32_t base, uint32_t size);
 uint32_t bus_io_read(Machine *m, uint32_t port, int size);
 void bus_io_write(Machine *m, uint32_t port, uint32_t val, int size);
 /* Physical memory: RAM, ROM, MMIO. size 1, 2 or 4; may straddle nothing (callers split at page boundaries). */

@@ -5,7 +5,8 @@
  *   (with a TLB flush: cached translations hold physical addresses), reset lines → machine->reset_requested.
  * Invariants: devices only see IrqLines and the Clock given here; every line change that affects the CPU sets
  * env->exit_request so the exec loop looks at it before the next block.
- * Left out: PCI and everything behind it (IDE, ACPI), fw_cfg, debug ports (app/debugdev.c), VGA. */
+ * PCI: bus 0 (0xCF8/0xCFC) with the i440FX host bridge at 00:00.0 and the PIIX3 ISA bridge at 00:01.0.
+ * Left out: the PCI devices behind them (IDE, ACPI), fw_cfg, debug ports (app/debugdev.c), VGA. */
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,6 +123,10 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
         uart16550_attach(&pc->com1, m, PC_COM1_BASE) < 0 || i8042_attach(&pc->kbc, m) < 0 ||
         port92_attach(&pc->port92, m) < 0)
         return -1;
+    pci_bus_init(&pc->pci, m);
+    i440fx_init(&pc->i440fx);
+    if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
+        return -1;
     m->clock = &pc->clock;
     pc_cmos_memory(pc);
     pc_reset(pc);
@@ -136,6 +141,7 @@ void pc_reset(PcBoard *pc)
     uart16550_reset(&pc->com1);
     i8042_reset(&pc->kbc);
     port92_reset(&pc->port92);
+    i440fx_reset(&pc->i440fx);
     if (pc->input_fd >= 0 && !timer_pending(&pc->input_timer))
         timer_mod(&pc->input_timer, clock_now(&pc->clock) + PC_INPUT_POLL_NS);
 }

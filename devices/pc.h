@@ -12,6 +12,8 @@
 #include "uart16550.h"
 #include "i8042.h"
 #include "port92.h"
+#include "pci.h"
+#include "i440fx.h"
 
 typedef struct PcConfig {
     ClockMode clock_mode;       /* CLOCK_HOST, or CLOCK_ICOUNT for deterministic device timing */
@@ -30,6 +32,8 @@ typedef struct PcBoard {
     Uart16550 com1;
     I8042 kbc;
     Port92 port92;
+    PciBus pci;                 /* bus 0 behind 0xCF8/0xCFC */
+    I440fx i440fx;              /* 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge */
     bool a20_kbc, a20_port92;   /* the two A20 gates (the line is their OR) */
     int input_fd;
     Timer input_timer;

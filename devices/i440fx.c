@@ -1,0 +1,78 @@
+/* i440fx.c — the i440FX host bridge (82441FX PMC) and the PIIX3 ISA bridge (82371SB function 0) as PCI
+ * functions: identity registers firmware and Linux match on, the PAM0-6 shadow-RAM attribute registers and the
+ * PIRQ route registers, kept so the board and later PCI devices can act on them.
+ * Invariants: only registers listed here are guest-writable (everything else keeps its reset value); PAM and
+ * PIRQRC values are stored exactly as written (the masks drop reserved bits).
+ * Left out: DRAM row boundaries / SMRAM / the error registers of the PMC; the PIIX3's ISA-side registers other
+ * than PIRQRC (top-of-memory, XBCS, APIC base, SMI) and its reset control at 0xCF9.
+ * XXX: the PAM registers are recorded but not applied: the bus keeps 0xC0000-0xFFFFF as writable RAM holding a
+ * copy of the ROM (bus_reset), i.e. behaves as if every segment were read/write DRAM. That is what SeaBIOS
+ * sets up anyway (PAM = 0x33 while it relocates), but a guest writing the BIOS area after making it read-only
+ * (PAM = 0x11) is not stopped. Applying PAM needs the bus to route those pages to ROM/RAM per segment. */
+#include <string.h>
+#include "i440fx.h"
+
+void i440fx_init(I440fx *c)
+{
+    memset(c, 0, sizeof(*c));
+    /* 82441FX PMC: host bridge class 06/00/00, revision 02 (as QEMU's and real boards report) */
+    pci_device_init(&c->host, 0x8086, 0x1237, 0x02, 0x060000, 0x00);
+    c->host.opaque = c;
+    c->host.wmask[PCI_COMMAND] = 0;             /* the PMC's command bits are hard-wired */
+    c->host.wmask[PCI_COMMAND + 1] = 0;
+    c->host.wmask[PCI_INTERRUPT_LINE] = 0;
+    for (int i = 0; i < I440FX_NUM_PAM; i++)
+        c->host.wmask[I440FX_PAM0 + i] = i == 0 ? 0x30 : 0x33;   /* PAM0's low nibble is reserved */
+    /* 82371SB function 0: ISA bridge class 06/01/00, multi-function (IDE and USB follow at 01.1, 01.2) */
+    pci_device_init(&c->isa, 0x8086, 0x7000, 0x00, 0x060100, PCI_HEADER_MULTI_FUNCTION);
+    c->isa.opaque = c;
+    c->isa.wmask[PCI_COMMAND] = 0;
+    c->isa.wmask[PCI_COMMAND + 1] = 0;
+    c->isa.wmask[PCI_INTERRUPT_LINE] = 0;
+    for (int i = 0; i < PIIX3_NUM_PIRQ; i++)
+        c->isa.wmask[PIIX3_PIRQRC + i] = 0x8f;  /* bit 7 disable, bits 3:0 IRQ number */
+    i440fx_reset(c);
+}
+
+void i440fx_reset(I440fx *c)
+{
+    /* 82441FX datasheet: command 0006h (memory and bus master always on), status 0280h; PAM all 0 (ROM) */
+    c->host.config[PCI_COMMAND] = 0x06;
+    c->host.config[PCI_STATUS] = 0x80;
+    c->host.config[PCI_STATUS + 1] = 0x02;
+    memset(&c->host.config[I440FX_PAM0], 0, I440FX_NUM_PAM);
+    /* 82371SB: command 0007h, status 0200h, PIRQRC reset 80h (disabled) */
+    c->isa.config[PCI_COMMAND] = 0x07;
+    c->isa.config[PCI_STATUS + 1] = 0x02;
+    memset(&c->isa.config[PIIX3_PIRQRC], PIIX3_PIRQ_DISABLE, PIIX3_NUM_PIRQ);
+}
+
+int i440fx_attach(I440fx *c, PciBus *bus)
+{
+    if (pci_register(bus, &c->host, 0 << 3 | 0) < 0 || pci_register(bus, &c->isa, 1 << 3 | 0) < 0)
+        return -1;
+    return 0;
+}
+
+int piix3_pirq_irq(const I440fx *c, int pirq)
+{
+    if (pirq < 0 || pirq >= PIIX3_NUM_PIRQ)
+        return -1;
+    uint8_t r = c->isa.config[PIIX3_PIRQRC + pirq];
+    int irq = r & 0x0f;
+    /* IRQ 0-2, 8 and 13 are reserved values in PIRQRC */
+    if ((r & PIIX3_PIRQ_DISABLE) || irq < 3 || irq == 8 || irq == 13)
+        return -1;
+    return irq;
+}
+
+int i440fx_pam_attr(const I440fx *c, uint32_t pa)
+{
+    if (pa < 0xc0000 || pa > 0xfffff)
+        return -1;
+    if (pa >= 0xf0000)                          /* PAM0 bits 5:4: the 64 KiB BIOS area */
+        return (c->host.config[I440FX_PAM0] >> 4) & 3;
+    uint32_t seg = (pa - 0xc0000) >> 14;        /* 16 KiB segments: PAM1 low nibble = C0000-C3FFF, ... */
+    uint8_t r = c->host.config[I440FX_PAM0 + 1 + seg / 2];
+    return (seg & 1 ? r >> 4 : r) & 3;
+}

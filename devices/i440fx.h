@@ -1,0 +1,30 @@
+/* i440fx.h — the i440FX PCI host bridge (PMC, 00:00.0, 8086:1237) and the PIIX3 PCI-to-ISA bridge function
+ * (00:01.0, 8086:7000) of the PC board, as PCI functions on a PciBus.
+ * Left out: the PIIX3's IDE (01.1), USB (01.2) and the PIIX4 ACPI function — their own issues. */
+#ifndef PCJIT_I440FX_H
+#define PCJIT_I440FX_H
+#include "pci.h"
+
+enum {
+    I440FX_PAM0 = 0x59, I440FX_NUM_PAM = 7,       /* PAM0-PAM6 at 0x59-0x5F */
+    PIIX3_PIRQRC = 0x60, PIIX3_NUM_PIRQ = 4,      /* PIRQRC[A:D] at 0x60-0x63 */
+    PIIX3_PIRQ_DISABLE = 0x80,
+};
+
+typedef struct I440fx {
+    PciDevice host;     /* 00:00.0 */
+    PciDevice isa;      /* 00:01.0 */
+} I440fx;
+
+void i440fx_init(I440fx *c);
+/* Put both functions on bus 0; -1 if their slots are taken. */
+int i440fx_attach(I440fx *c, PciBus *bus);
+void i440fx_reset(I440fx *c);
+/* The ISA IRQ (3-15) PIRQ line pirq (0 = PIRQA .. 3 = PIRQD) is routed to, or -1 if routing is disabled or
+ * names a reserved IRQ (82371SB datasheet, PIRQRC registers). For the PCI devices that raise INTx. */
+int piix3_pirq_irq(const I440fx *c, int pirq);
+/* PAM attribute of the shadow segment holding physical address pa (0xC0000-0xFFFFF): bit 0 = reads go to DRAM,
+ * bit 1 = writes go to DRAM; -1 outside the window. */
+int i440fx_pam_attr(const I440fx *c, uint32_t pa);
+
+#endif

@@ -1,0 +1,265 @@
+/* test_pci.c — PCI configuration mechanism #1 through ports 0xCF8/0xCFC on a bare Machine with the i440FX host
+ * bridge and PIIX3 ISA bridge attached, plus a test function with one I/O and one memory BAR: enumeration of bus 0
+ * (exactly the two chipset functions, with their IDs and class codes), byte/word/dword access at every offset,
+ * the enable bit, absent functions and other buses reading all ones, read-only bytes, BAR sizing, BAR regions
+ * following the command register's I/O and memory enables and moving with the BAR, PAM and PIRQ registers, and the
+ * board (pc_init) exposing the same bus. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bus.h"
+#include "pci.h"
+#include "i440fx.h"
+#include "pc.h"
+#include "harness.h"
+
+static Machine m;
+static PciBus pbus;
+static I440fx chipset;
+static PciDevice tdev;
+static uint32_t tdev_io_last, tdev_mem_last;
+
+static uint32_t tdev_io_read(void *opaque, uint32_t addr, int size) { (void)opaque; (void)size; return 0xa0 + addr; }
+static void tdev_io_write(void *opaque, uint32_t addr, uint32_t val, int size)
+{
+    (void)opaque; (void)size;
+    tdev_io_last = addr << 16 | val;
+}
+static uint32_t tdev_mem_read(void *opaque, uint32_t addr, int size) { (void)opaque; (void)size; return 0x5000 + addr; }
+static void tdev_mem_write(void *opaque, uint32_t addr, uint32_t val, int size)
+{
+    (void)opaque; (void)size;
+    tdev_mem_last = addr << 16 | val;
+}
+
+static void setup(void)
+{
+    bus_init(&m, 1 << 20);
+    pci_bus_init(&pbus, &m);
+    ck_assert_int_eq(pci_bus_attach(&pbus), 0);
+    i440fx_init(&chipset);
+    ck_assert_int_eq(i440fx_attach(&chipset, &pbus), 0);
+    pci_device_init(&tdev, 0x1234, 0x5678, 0x03, 0x020000, 0);    /* "Ethernet controller" at 00:05.0 */
+    tdev.config[PCI_INTERRUPT_PIN] = 1;
+    pci_device_set_bar(&tdev, 0, true, 0x20, tdev_io_read, tdev_io_write, NULL, "tdev-io");
+    pci_device_set_bar(&tdev, 1, false, 0x1000, tdev_mem_read, tdev_mem_write, NULL, "tdev-mem");
+    tdev_io_last = tdev_mem_last = 0;
+}
+
+static void teardown(void)
+{
+    bus_free(&m);
+}
+
+static uint32_t cfg_addr(int bus, int dev, int fn, int off)
+{
+    return 0x80000000u | (uint32_t)bus << 16 | (uint32_t)dev << 11 | (uint32_t)fn << 8 | (uint32_t)(off & 0xfc);
+}
+
+static uint32_t cfg_read(int bus, int dev, int fn, int off, int size)
+{
+    bus_io_write(&m, 0xcf8, cfg_addr(bus, dev, fn, off), 4);
+    return bus_io_read(&m, 0xcfc + (off & 3), size);
+}
+
+static void cfg_write(int bus, int dev, int fn, int off, uint32_t val, int size)
+{
+    bus_io_write(&m, 0xcf8, cfg_addr(bus, dev, fn, off), 4);
+    bus_io_write(&m, 0xcfc + (off & 3), val, size);
+}
+
+START_TEST(enumerate_bus0)
+{
+    int found = 0;
+    for (int dev = 0; dev < 32; dev++)
+        for (int fn = 0; fn < 8; fn++) {
+            uint32_t id = cfg_read(0, dev, fn, 0, 4);
+            if (id == 0xffffffffu)
+                continue;
+            uint32_t cls = cfg_read(0, dev, fn, 8, 4) >> 8;
+            uint8_t hdr = (uint8_t)cfg_read(0, dev, fn, PCI_HEADER_TYPE, 1);
+            if (dev == 0 && fn == 0) {
+                ck_assert_uint_eq(id, 0x12378086u);
+                ck_assert_uint_eq(cls, 0x060000u);
+                ck_assert_uint_eq(hdr & 0x7f, 0);
+            } else if (dev == 1 && fn == 0) {
+                ck_assert_uint_eq(id, 0x70008086u);
+                ck_assert_uint_eq(cls, 0x060100u);
+                ck_assert_uint_eq(hdr, 0x80);
+            } else {
+                ck_abort_msg("unexpected function %02x.%d id %08x", dev, fn, id);
+            }
+            found++;
+        }
+    ck_assert_int_eq(found, 2);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, PCI_REVISION_ID, 1), 0x02);
+}
+END_TEST
+
+START_TEST(byte_and_word_access)
+{
+    /* every byte lane of the vendor/device dword, and words at both halves */
+    static const uint8_t want[4] = { 0x86, 0x80, 0x37, 0x12 };
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_eq(cfg_read(0, 0, 0, i, 1), want[i]);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0, 2), 0x8086);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 2, 2), 0x1237);
+    ck_assert_uint_eq(cfg_read(0, 1, 0, 0x0a, 2), 0x0601);
+    /* PAM registers: byte writes at odd offsets, read back as bytes, words and dwords */
+    cfg_write(0, 0, 0, 0x5a, 0x33, 1);
+    cfg_write(0, 0, 0, 0x5b, 0x31, 1);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x5a, 2), 0x3133);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x58, 4), 0x31330000u);
+    cfg_write(0, 0, 0, 0x5e, 0x1122, 2);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x5e, 1), 0x22);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x5f, 1), 0x11);
+    /* read-only identity: writes are dropped */
+    cfg_write(0, 0, 0, 0, 0xdeadbeef, 4);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0, 4), 0x12378086u);
+    /* PAM0's reserved low nibble stays 0; the high nibble is stored */
+    cfg_write(0, 0, 0, 0x59, 0xff, 1);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x59, 1), 0x30);
+    ck_assert_int_eq(i440fx_pam_attr(&chipset, 0xf1234), 3);
+    ck_assert_int_eq(i440fx_pam_attr(&chipset, 0xc4000), 3);   /* PAM1 high nibble 3 (0x33) */
+    ck_assert_int_eq(i440fx_pam_attr(&chipset, 0xc8000), 1);   /* PAM2 low nibble 1 (0x31) */
+    ck_assert_int_eq(i440fx_pam_attr(&chipset, 0xcc000), 3);   /* PAM2 high nibble 3 */
+    ck_assert_int_eq(i440fx_pam_attr(&chipset, 0xbffff), -1);
+    /* the 0xCF8 register reads back what was written (minus bits 1:0 and reserved 30:24) */
+    bus_io_write(&m, 0xcf8, 0xff00ab07u, 4);
+    ck_assert_uint_eq(bus_io_read(&m, 0xcf8, 4), 0x8000ab04u);
+}
+END_TEST
+
+START_TEST(absent_and_disabled)
+{
+    ck_assert_uint_eq(cfg_read(0, 2, 0, 0, 4), 0xffffffffu);
+    ck_assert_uint_eq(cfg_read(0, 31, 7, 0x3c, 1), 0xff);
+    ck_assert_uint_eq(cfg_read(0, 0, 1, 0, 2), 0xffff);          /* host bridge is single-function */
+    ck_assert_uint_eq(cfg_read(1, 0, 0, 0, 4), 0xffffffffu);     /* only bus 0 exists */
+    cfg_write(0, 2, 0, 4, 0xffff, 2);                            /* ignored, no crash */
+    /* enable bit clear: data port reads all ones even for a present function, writes do nothing */
+    bus_io_write(&m, 0xcf8, 0x00000000u, 4);
+    ck_assert_uint_eq(bus_io_read(&m, 0xcfc, 4), 0xffffffffu);
+    bus_io_write(&m, 0xcf8, 0x0000005cu, 4);
+    bus_io_write(&m, 0xcfc, 0x11, 1);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0x5c, 1), 0x00);
+    /* PIRQ route registers: reset 0x80 (disabled), writable, decoded */
+    ck_assert_uint_eq(cfg_read(0, 1, 0, 0x60, 4), 0x80808080u);
+    ck_assert_int_eq(piix3_pirq_irq(&chipset, 0), -1);
+    cfg_write(0, 1, 0, 0x60, 0x0b0a8b0b, 4);
+    ck_assert_int_eq(piix3_pirq_irq(&chipset, 0), 11);
+    ck_assert_int_eq(piix3_pirq_irq(&chipset, 1), -1);
+    ck_assert_int_eq(piix3_pirq_irq(&chipset, 2), 10);
+    ck_assert_int_eq(piix3_pirq_irq(&chipset, 3), 11);
+    cfg_write(0, 1, 0, 0x63, 0x08, 1);                           /* IRQ 8 is reserved */
+    ck_assert_int_eq(piix3_pirq_irq(&chipset, 3), -1);
+    ck_assert_int_eq(piix3_pirq_irq(&chipset, 4), -1);
+}
+END_TEST
+
+START_TEST(bar_sizing)
+{
+    ck_assert_int_eq(pci_register(&pbus, &tdev, 5 << 3), 0);
+    ck_assert_int_eq(pci_register(&pbus, &tdev, 5 << 3), -1);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x10, 4), 0x1);          /* I/O BAR, unassigned */
+    cfg_write(0, 5, 0, 0x10, 0xffffffffu, 4);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x10, 4), 0xffffffe1u);  /* size 0x20 */
+    cfg_write(0, 5, 0, 0x14, 0xffffffffu, 4);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x14, 4), 0xfffff000u);  /* size 4 KiB, 32-bit, not prefetchable */
+    /* unimplemented BARs read 0 whatever is written */
+    cfg_write(0, 5, 0, 0x18, 0xffffffffu, 4);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x18, 4), 0);
+    /* low bits of an address are dropped, type bits kept */
+    cfg_write(0, 5, 0, 0x10, 0xc013, 4);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x10, 4), 0xc001);
+    /* interrupt line writable, pin read-only */
+    cfg_write(0, 5, 0, 0x3c, 0x0202, 2);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x3c, 2), 0x0102);
+}
+END_TEST
+
+START_TEST(command_gating)
+{
+    ck_assert_int_eq(pci_register(&pbus, &tdev, 5 << 3), 0);
+    cfg_write(0, 5, 0, 0x10, 0xc000, 4);
+    cfg_write(0, 5, 0, 0x14, 0xfebf0000u, 4);
+    ck_assert_uint_eq(bus_io_read(&m, 0xc004, 1), 0xff);          /* decode off: nothing there */
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfebf0010u, 4), 0xffffffffu);
+    cfg_write(0, 5, 0, 4, PCI_COMMAND_IO, 2);
+    ck_assert_uint_eq(bus_io_read(&m, 0xc004, 1), 0xa4);
+    bus_io_write(&m, 0xc01f, 0x5a, 1);
+    ck_assert_uint_eq(tdev_io_last, 0x1f005au);
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfebf0010u, 4), 0xffffffffu);   /* memory still off */
+    cfg_write(0, 5, 0, 4, PCI_COMMAND_IO | PCI_COMMAND_MEMORY, 1);
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfebf0010u, 4), 0x5010u);
+    bus_phys_write(&m, 0xfebf0ffcu, 0x77, 4);
+    ck_assert_uint_eq(tdev_mem_last, 0xffc0077u);
+    /* move both BARs while enabled: the old addresses go dark, the new ones answer */
+    cfg_write(0, 5, 0, 0x10, 0xd000, 4);
+    cfg_write(0, 5, 0, 0x14, 0xfe000000u, 4);
+    ck_assert_uint_eq(bus_io_read(&m, 0xc004, 1), 0xff);
+    ck_assert_uint_eq(bus_io_read(&m, 0xd004, 1), 0xa4);
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfebf0010u, 4), 0xffffffffu);
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfe000020u, 4), 0x5020u);
+    /* sizing while enabled must not map the device at the top of the address space */
+    cfg_write(0, 5, 0, 0x14, 0xffffffffu, 4);
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfe000020u, 4), 0xffffffffu);
+    cfg_write(0, 5, 0, 0x14, 0xfe000000u, 4);
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfe000020u, 4), 0x5020u);
+    /* turning decode off unmaps; many on/off cycles do not exhaust the bus's region slots */
+    for (int i = 0; i < 300; i++) {
+        cfg_write(0, 5, 0, 4, 0, 2);
+        cfg_write(0, 5, 0, 4, 3, 2);
+    }
+    ck_assert_uint_eq(bus_io_read(&m, 0xd004, 1), 0xa4);
+    cfg_write(0, 5, 0, 4, 0, 2);
+    ck_assert_uint_eq(bus_io_read(&m, 0xd004, 1), 0xff);
+    ck_assert_uint_eq(bus_phys_read(&m, 0xfe000020u, 4), 0xffffffffu);
+    /* an I/O BAR overlapping the config ports is refused (decodes nothing) without disturbing 0xCF8 */
+    cfg_write(0, 5, 0, 0x10, 0xce0, 4);
+    cfg_write(0, 5, 0, 4, 1, 2);
+    ck_assert_uint_eq(cfg_read(0, 0, 0, 0, 4), 0x12378086u);
+    /* reset clears the command register and BARs and unmaps */
+    cfg_write(0, 5, 0, 0x10, 0xd000, 4);
+    ck_assert_uint_eq(bus_io_read(&m, 0xd004, 1), 0xa4);
+    pci_device_reset(&tdev);
+    ck_assert_uint_eq(bus_io_read(&m, 0xd004, 1), 0xff);
+    ck_assert_uint_eq(cfg_read(0, 5, 0, 0x10, 4), 0x1);
+}
+END_TEST
+
+START_TEST(pc_board_has_pci)
+{
+    Harness *h = harness_new(2);
+    PcBoard *pc = calloc(1, sizeof(*pc));
+    PcConfig cfg = { .clock_mode = CLOCK_MANUAL, .serial_in_fd = -1, .rtc_epoch = 0 };
+    ck_assert_int_eq(pc_init(pc, h->m, &cfg), 0);
+    bus_io_write(h->m, 0xcf8, 0x80000000u, 4);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xcfc, 4), 0x12378086u);
+    bus_io_write(h->m, 0xcf8, 0x80000800u, 4);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xcfc, 4), 0x70008086u);
+    free(pc);
+    harness_free(h);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pci");
+    TCase *tc = tcase_create("pci");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, enumerate_bus0);
+    tcase_add_test(tc, byte_and_word_access);
+    tcase_add_test(tc, absent_and_disabled);
+    tcase_add_test(tc, bar_sizing);
+    tcase_add_test(tc, command_gating);
+    suite_add_tcase(s, tc);
+    TCase *board = tcase_create("board");
+    tcase_add_test(board, pc_board_has_pci);
+    suite_add_tcase(s, board);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
