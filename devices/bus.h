@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include "irq.h"
 
 /* addr is relative to the registered region's base (port - base, or physical address - base). */
 typedef uint32_t (*BusReadFn)(void *opaque, uint32_t addr, int size);
@@ -37,6 +38,9 @@ typedef struct Machine {
     /* interrupt controller hook: returns the vector of the highest pending interrupt and acknowledges it */
     int (*intr_ack)(void *opaque);
     void *intr_opaque;
+    /* the CPU's FERR# output (x87 error with CR0.NE = 0, SDM vol 1 D.2): the PC board routes it to IRQ13;
+     * unconnected (no handler) on a bare machine */
+    IrqLine ferr;
     /* machine-level requests raised by devices or the CPU */
     bool exit_requested;         /* stop the run loop (isa-debug-exit, power off) */
     int exit_code;

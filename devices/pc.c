@@ -1,7 +1,8 @@
 /* pc.c — assembles the PC board on a Machine: clock, 8259 pair, 8254 (+ port 0x61), RTC/CMOS, COM1 16550,
  * i8042, port 0x92, and the wires between them:
  *   PIT OUT0 → IRQ0, i8042 → IRQ1/IRQ12, COM1 → IRQ4, RTC → IRQ8, PIC INT → the CPU's INTR (bus_set_intr),
- *   INTA → i8259_intr_ack (machine->intr_ack), A20 = i8042 output port bit 1 OR port 0x92 bit 1 → env->a20_mask
+ *   INTA → i8259_intr_ack (machine->intr_ack), the CPU's FERR# → IRQ13 (latched; an OUT to port F0H clears the
+ *   latch, the AT's "clear math coprocessor busy", which is also the P6's IGNNE# input: SDM vol 1 D.2.1), A20 = i8042 output port bit 1 OR port 0x92 bit 1 → env->a20_mask
  *   (with a TLB flush: cached translations hold physical addresses), reset lines → machine->reset_requested.
  * Invariants: devices only see IrqLines and the Clock given here; every line change that affects the CPU sets
  * env->exit_request so the exec loop looks at it before the next block.
@@ -48,6 +49,32 @@ static void pc_a20_set(void *opaque, int line, int level)
         tlb_flush_all(env);
         env->exit_request = 1;  /* no chained block may run on a translation made under the old mask */
     }
+}
+
+/* FERR# rising edge sets the IRQ13 latch; the latch holds until port F0H is written, whatever FERR# does. */
+static void pc_ferr_set(void *opaque, int line, int level)
+{
+    (void)line;
+    PcBoard *pc = opaque;
+    if (level && !pc->ferr) {
+        pc->ferr_latch = true;
+        i8259_set_irq(&pc->pic, PC_FPU_IRQ, 1);
+    }
+    pc->ferr = level != 0;
+}
+
+static uint32_t pc_port_f0_read(void *opaque, uint32_t addr, int size)
+{
+    (void)opaque, (void)addr, (void)size;
+    return 0xffffffffu;     /* write-only (unclaimed-port value) */
+}
+
+static void pc_port_f0_write(void *opaque, uint32_t addr, uint32_t val, int size)
+{
+    (void)addr, (void)val, (void)size;
+    PcBoard *pc = opaque;
+    pc->ferr_latch = false;
+    i8259_set_irq(&pc->pic, PC_FPU_IRQ, 0);
 }
 
 static void pc_reset_line(void *opaque, int line, int level)
@@ -121,8 +148,10 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     timer_init(&pc->input_timer, &pc->clock, pc_input_poll, pc);
     if (i8259_attach(&pc->pic, m) < 0 || i8254_attach(&pc->pit, m) < 0 || mc146818_attach(&pc->rtc, m) < 0 ||
         uart16550_attach(&pc->com1, m, PC_COM1_BASE) < 0 || i8042_attach(&pc->kbc, m) < 0 ||
-        port92_attach(&pc->port92, m) < 0)
+        port92_attach(&pc->port92, m) < 0 ||
+        bus_register_io(m, 0xf0, 1, pc_port_f0_read, pc_port_f0_write, pc, "fpu-ignne") < 0)
         return -1;
+    m->ferr = irq_line(pc_ferr_set, pc, 0);
     pci_bus_init(&pc->pci, m);
     i440fx_init(&pc->i440fx);
     if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
@@ -142,6 +171,8 @@ void pc_reset(PcBoard *pc)
     i8042_reset(&pc->kbc);
     port92_reset(&pc->port92);
     i440fx_reset(&pc->i440fx);
+    pc->ferr = pc->ferr_latch = false;     /* RESET also reinitializes the FPU: FERR# is deasserted */
+    i8259_set_irq(&pc->pic, PC_FPU_IRQ, 0);
     if (pc->input_fd >= 0 && !timer_pending(&pc->input_timer))
         timer_mod(&pc->input_timer, clock_now(&pc->clock) + PC_INPUT_POLL_NS);
 }

@@ -35,11 +35,13 @@ typedef struct PcBoard {
     PciBus pci;                 /* bus 0 behind 0xCF8/0xCFC */
     I440fx i440fx;              /* 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge */
     bool a20_kbc, a20_port92;   /* the two A20 gates (the line is their OR) */
+    bool ferr, ferr_latch;      /* the CPU's FERR# level; the IRQ13 latch it sets and port F0H clears */
     int input_fd;
     Timer input_timer;
 } PcBoard;
 
-enum { PC_COM1_BASE = 0x3f8, PC_COM1_IRQ = 4, PC_PIT_IRQ = 0, PC_KBD_IRQ = 1, PC_AUX_IRQ = 12, PC_RTC_IRQ = 8 };
+enum { PC_COM1_BASE = 0x3f8, PC_COM1_IRQ = 4, PC_PIT_IRQ = 0, PC_KBD_IRQ = 1, PC_AUX_IRQ = 12, PC_RTC_IRQ = 8,
+       PC_FPU_IRQ = 13 };
 
 /* Create and wire the devices on m (m->cpu must be set: the clock reads its icount, A20 writes its a20_mask).
  * Returns 0, or -1 if a port is already taken. */

@@ -6,7 +6,7 @@
  * and date formats, UIP window, periodic/update/alarm interrupts, SET, NVRAM; 16550 THRE/IIR semantics, FIFO
  * trigger and character timeout, loopback, overrun, divisor latch, OUT2 gating; i8042 command sequences, the
  * keyboard's reset/identify/LED replies, set-2 → set-1 translation, aux port, A20 and reset; port 0x92; and the
- * board wiring (pc_init: PIT → PIC → CPU INTR, A20 → env->a20_mask). */
+ * board wiring (pc_init: PIT → PIC → CPU INTR, A20 → env->a20_mask, the x87's FERR# → IRQ13 and port F0H). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -989,6 +989,82 @@ START_TEST(test_pc_random_port_io)
 }
 END_TEST
 
+/* The legacy x87 error path (SDM vol 1 8.7, D.2): with CR0.NE = 0 an unmasked divide-by-zero makes the next waiting
+ * instruction assert FERR#, which the board latches onto IRQ13 (slave IR5, vector 0x75 here) instead of #MF; the
+ * handler's FNCLEX drops FERR#, its OUT F0H clears the latch. With CR0.NE = 1 the same program takes #MF. */
+START_TEST(test_pc_fpu_ferr_irq13)
+{
+    static const uint8_t main_code[] = {
+        0xfb,                               /* 1000: sti */
+        0xdb, 0xe3,                         /* 1001: fninit */
+        0xd9, 0x2e, 0x10, 0x06,             /* 1003: fldcw [0x610] (ZE unmasked) */
+        0xd9, 0xe8, 0xd9, 0xee,             /* 1007: fld1; fldz */
+        0xde, 0xf9,                         /* 100b: fdivp st(1), st: ZE pending */
+        0x9b,                               /* 100d: fwait: #MF (NE = 1) or FERR# (NE = 0) */
+        0xeb, 0x00,                         /* 100e: jmp $+2 (the interrupt is taken at a block boundary) */
+        0x90,                               /* 1010: nop */
+        0xfa, 0xf4,                         /* 1011: cli; hlt */
+    };
+    static const uint8_t irq13[] = {
+        0xff, 0x06, 0x00, 0x05,             /* inc word [0x500] */
+        0xdb, 0xe2,                         /* fnclex: FERR# drops */
+        0xe6, 0xf0,                         /* out 0xf0, al: clear the IRQ13 latch */
+        0xb0, 0x20, 0xe6, 0xa0, 0xe6, 0x20, /* EOI slave, master */
+        0xcf,                               /* iret */
+    };
+    static const uint8_t mf[] = {
+        0xff, 0x06, 0x02, 0x05,             /* inc word [0x502] */
+        0xdb, 0xe2,                         /* fnclex */
+        0xcf,                               /* iret (the fault returns to the FWAIT) */
+    };
+    static const uint8_t pic_init[] = { 0x20, 0x11, 0x21, 0x08, 0x21, 0x04, 0x21, 0x01, 0x21, 0xfb,
+                                        0xa0, 0x11, 0xa1, 0x70, 0xa1, 0x02, 0xa1, 0x01, 0xa1, 0xdf };
+    for (int ne = 0; ne < 2; ne++) {
+        Harness *h = harness_new(2);
+        ck_assert_ptr_nonnull(h);
+        PcBoard *pc = calloc(1, sizeof(PcBoard));
+        PcConfig cfg = { .clock_mode = CLOCK_ICOUNT, .icount_shift = 10, .serial_in_fd = -1, .rtc_epoch = 0 };
+        ck_assert_int_eq(pc_init(pc, h->m, &cfg), 0);
+        harness_real_mode(h);
+        h->env->cr0 = (h->env->cr0 & ~(CR0_NE | CR0_EM | CR0_TS)) | (ne ? CR0_NE : 0);
+        cpu_update_hflags(h->env);
+        harness_write(h, 0x1000, main_code, sizeof(main_code));
+        harness_write(h, 0x1100, irq13, sizeof(irq13));
+        harness_write(h, 0x1200, mf, sizeof(mf));
+        harness_write(h, 0x75 * 4, (const uint8_t[]){ 0x00, 0x11, 0x00, 0x00 }, 4);
+        harness_write(h, 16 * 4, (const uint8_t[]){ 0x00, 0x12, 0x00, 0x00 }, 4);
+        harness_write(h, 0x610, (const uint8_t[]){ 0x7b, 0x03 }, 2);
+        harness_fill(h, 0x500, 0, 4);
+        harness_set_reg(h, G_EIP, 0x1000);
+        harness_set_reg(h, G_ESP, 0x7000);
+        for (unsigned i = 0; i < sizeof(pic_init); i += 2)
+            bus_io_write(h->m, pic_init[i], pic_init[i + 1], 1);    /* only IRQ2 (cascade) and IRQ13 unmasked */
+        ExecOptions opt = h->opt;
+        opt.stop_on_hlt = true;
+        opt.max_insns = 1000;
+        ck_assert_int_eq(cpu_exec(h->env, &opt), STOP_HALT);
+        uint8_t cnt[4];
+        harness_read(h, 0x500, cnt, 4);
+        ck_assert_int_eq(cnt[0], ne ? 0 : 1);           /* IRQ13 handler runs once without NE */
+        ck_assert_int_eq(cnt[2], ne ? 1 : 0);           /* #MF handler runs once with NE */
+        ck_assert_int_eq(harness_reg(h, G_EIP), 0x1013);
+        ck_assert(!pc->ferr && !pc->ferr_latch);
+        ck_assert_int_eq(h->env->fpu_sw & (FX_ES | FX_B), 0);
+        /* the board's latch alone: a FERR# edge raises IRQ13 (IRR of the slave), F0H lowers the line */
+        irq_raise(&h->m->ferr);
+        bus_io_write(h->m, 0xa0, 0x0a, 1);
+        ck_assert_int_eq(bus_io_read(h->m, 0xa0, 1) & 0x20, 0x20);
+        ck_assert(pc->ferr_latch);
+        bus_io_write(h->m, 0xf0, 0, 1);
+        ck_assert(!pc->ferr_latch);
+        ck_assert_int_eq(pc->pic.s.chip[1].level & 0x20, 0);
+        h->m->clock = NULL;
+        harness_free(h);
+        free(pc);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("devices");
@@ -1017,6 +1093,7 @@ int main(void)
     tcase_add_test(tc, test_pc_wiring);
     tcase_add_test(tc, test_pc_exec_hlt_wakes_on_timer);
     tcase_add_test(tc, test_pc_random_port_io);
+    tcase_add_test(tc, test_pc_fpu_ferr_irq13);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

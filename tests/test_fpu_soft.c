@@ -3,7 +3,7 @@
  * by pcjit as guest code for what a host comparison cannot cover in a 64-bit user process: #NM (CR0.EM/TS/MP),
  * #UD for MMX with CR0.EM, unmasked exceptions delivered as #MF at the next waiting instruction (CR0.NE), the
  * destination left untouched by an unmasked ZE, FNSTENV/FLDENV/FNSAVE/FRSTOR in the 16-bit real-mode format with
- * FIP/FOP, FXSAVE/FXRSTOR round trips and its alignment #GP, precise #GP for loads/stores crossing the segment
+ * FIP/FOP, FXSAVE/FXRSTOR round trips, MXCSR (CR4.OSFXSR) and its alignment #GP, precise #GP for loads/stores crossing the segment
  * limit (no push, no pop, no byte written).
  * Left out: bit-exactness over many cases (test_fpu_native.c: host x87 and the committed reference hashes). */
 #include <check.h>
@@ -246,6 +246,48 @@ START_TEST(guest_precise_faults)
 }
 END_TEST
 
+/* CR4.OSFXSR is accepted; FXSAVE writes MXCSR (1F80H after RESET), MXCSR_MASK 0 and a zeroed XMM area (bytes
+ * 160..287) and leaves bytes 288..511 alone; FXRSTOR loads MXCSR, and #GP(0) for a reserved bit (16, or DAZ = bit 6:
+ * no DAZ on this CPU) with the earlier MXCSR kept. */
+START_TEST(guest_fxsr_mxcsr)
+{
+    static const uint16_t bad[2][2] = { { 0x341a, 0x0001 }, { 0x3418, 0x7fc0 } };
+    for (int k = 0; k < 2; k++) {
+        const uint8_t code[] = {
+            0x0f, 0x20, 0xe0, 0x66, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0,   /* CR4 |= OSFXSR */
+            0x0f, 0xae, 0x06, 0x00, 0x36,                                           /* FXSAVE [0x3600] */
+            0x0f, 0xae, 0x06, 0x00, 0x32,                                           /* FXSAVE [0x3200] */
+            0xc7, 0x06, 0x18, 0x32, 0x80, 0x7f,                                     /* MXCSR image = 7F80H */
+            0x0f, 0xae, 0x0e, 0x00, 0x32,                                           /* FXRSTOR [0x3200] */
+            0x0f, 0xae, 0x06, 0x00, 0x34,                                           /* FXSAVE [0x3400] */
+            0xc7, 0x06, (uint8_t)bad[k][0], (uint8_t)(bad[k][0] >> 8), (uint8_t)bad[k][1],
+            (uint8_t)(bad[k][1] >> 8),                                              /* a reserved bit */
+            0x0f, 0xae, 0x0e, 0x00, 0x34,                                           /* FXRSTOR [0x3400]: #GP */
+            0xf4 };
+        Harness *h = guest_setup(code, sizeof(code));
+        harness_fill(h, 0x3200, 0xaa, 0x600);
+        ck_assert_int_eq(harness_run(h, 1000), STOP_HALT);
+        ck_assert_int_eq(guest_result(h), 13);
+        ck_assert_uint_ne(h->env->cr4 & CR4_OSFXSR, 0);
+        uint8_t fx[512];
+        uint32_t mx[2];
+        harness_read(h, 0x3600, fx, sizeof(fx));
+        memcpy(mx, fx + 24, 8);
+        ck_assert_uint_eq(mx[0], 0x1f80);                       /* the RESET value */
+        ck_assert_uint_eq(mx[1], 0);                            /* MXCSR_MASK 0: the default FFBFH applies */
+        for (int i = 160; i < 288; i++)
+            ck_assert_int_eq(fx[i], 0);                         /* XMM0-7: no SSE state */
+        for (int i = 288; i < 512; i++)
+            ck_assert_int_eq(fx[i], 0xaa);
+        harness_read(h, 0x3400 + 24, mx, 4);
+        if (k == 0)
+            ck_assert_uint_eq(mx[0], 0x17f80);                  /* FXSAVE stored what FXRSTOR loaded (+ bit 16) */
+        ck_assert_uint_eq(h->env->fpu_mxcsr_x ^ 0x1f80, 0x7f80);   /* and the faulting FXRSTOR changed nothing */
+        harness_free(h);
+    }
+}
+END_TEST
+
 static Suite *fpu_soft_suite(void)
 {
     Suite *s = suite_create("fpu_soft");
@@ -259,6 +301,7 @@ static Suite *fpu_soft_suite(void)
     tcase_add_test(tg, guest_env_real16);
     tcase_add_test(tg, guest_save_restore);
     tcase_add_test(tg, guest_precise_faults);
+    tcase_add_test(tg, guest_fxsr_mxcsr);
     tcase_set_timeout(tg, 60);
     suite_add_tcase(s, tg);
     return s;

@@ -626,7 +626,7 @@ START_TEST(test_cpuid_msr_cr)
     ck_assert_uint_eq(env->t[G_EAX], 0x652);
     ck_assert_uint_ne(env->t[G_EDX] & 1, 0);            /* FPU */
     ck_assert_uint_ne(env->t[G_EDX] & (1 << 23), 0);    /* MMX */
-    ck_assert_uint_eq(env->t[G_EDX] & (1 << 24), 0);    /* no FXSR: MOV CR4 does not take OSFXSR yet */
+    ck_assert_uint_ne(env->t[G_EDX] & (1 << 24), 0);    /* FXSR (FXSAVE/FXRSTOR, CR4.OSFXSR) */
     ck_assert_uint_ne(env->t[G_EDX] & (1 << 11), 0);    /* SEP */
     env->t[G_ECX] = MSR_IA32_SYSENTER_CS;
     env->t[G_EAX] = 0x08;

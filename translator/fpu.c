@@ -5,14 +5,18 @@
  * ES/B and are delivered as #MF before the next waiting x87 instruction (CR0.NE = 1, SDM vol 1 8.6); an unmasked
  * IE/DE/ZE leaves the destination untouched, unmasked OE/UE store the bias-adjusted result (fpu_soft.c).
  * ST(i) = fpr[(top + i) & 7]; tags are only "empty" bits (fpu_empty), the full tag word is derived on demand.
- * Left out (XXX): the legacy FERR#/IRQ13 path for CR0.NE = 0 (needs the PIC: the exception stays pending and the
- * instruction runs); exact transcendental instructions (approximated in host double, see below). */
+ * With CR0.NE = 0 (MS-DOS compatibility mode, SDM vol 1 8.7 and D.2) the waiting instruction instead asserts FERR#
+ * (machine->ferr; the PC board routes it to IRQ13) and runs; FERR# drops when ES is cleared.
+ * Left out (XXX): the processor freezing at the waiting instruction until the interrupt arrives (modelled as: it
+ * runs, the interrupt is taken at the next instruction boundary); FERR# on a machine without a PIC (logged);
+ * SSE (FXSAVE/FXRSTOR carry MXCSR only); exact transcendental instructions (approximated in host double, below). */
 #include <string.h>
 #include <math.h>
 #include "cpu.h"
 #include "mmu.h"
 #include "helpers.h"
 #include "exec.h"
+#include "bus.h"
 
 /* ---- register stack ---- */
 
@@ -79,13 +83,23 @@ static uint16_t fpu_tag_word(const CpuState *env)
 
 /* ---- exceptions ---- */
 
+/* FERR# follows ES once a waiting instruction has found the exception pending (P6: the assertion is deferred to
+ * that instruction, SDM vol 1 D.2.1.3); it drops when ES is cleared (FNCLEX, FNINIT, FLDCW/FLDENV/FRSTOR). */
+static void fpu_set_ferr(CpuState *env, int level)
+{
+    if (env->machine)
+        irq_set(&env->machine->ferr, level);
+}
+
 /* ES and B follow the unmasked exception bits (FLDCW/FLDENV/FRSTOR may unmask or mask pending ones). */
 static void fpu_update_es(CpuState *env)
 {
-    if (env->fpu_sw & ~env->fpu_cw & FX_EXC)
+    if (env->fpu_sw & ~env->fpu_cw & FX_EXC) {
         env->fpu_sw |= FX_ES | FX_B;
-    else
+    } else {
         env->fpu_sw &= (uint16_t)~(FX_ES | FX_B);
+        fpu_set_ferr(env, 0);
+    }
 }
 
 /* Merge an operation's flags (FX_EXC, SF, C1). Returns false when an unmasked IE/DE/ZE forbids writing. */
@@ -110,9 +124,13 @@ static void fpu_check_pending(CpuState *env)
         return;
     if (env->cr0 & CR0_NE)
         cpu_raise_exception(env, EXC_MF, -1);
-    /* XXX: CR0.NE = 0 asserts FERR# → IRQ13 through the PIC (DOS-compatible mode); not wired: the exception stays
-     * pending and the instruction runs */
-    log_unimplemented_once("x87 FERR#/IRQ13 (CR0.NE=0)", 0x13);
+    /* CR0.NE = 0: no #MF; FERR# is asserted and the board interrupts (PC: IRQ13), the handler clears ES and
+     * writes port F0H (IGNNE#). XXX: the processor would freeze here until the interrupt; this instruction runs
+     * and the interrupt is taken at the next boundary (exit_request: the board's line changes set it). */
+    if (env->machine && env->machine->ferr.handler)
+        fpu_set_ferr(env, 1);
+    else
+        log_unimplemented_once("x87 FERR# without an interrupt controller (CR0.NE=0)", 0x13);   /* XXX */
 }
 
 /* Last-instruction pointers (SDM vol 1 8.1.8): set by non-control instructions. */
@@ -472,6 +490,7 @@ static void fpu_fnsave(CpuState *env, const FpuMem *m, bool op32)
     fpu_probe(env, m, n + 80);
     fpu_write(env, m, b, n + 80);
     fpu_reset(env);          /* FNSAVE then initializes the FPU like FNINIT */
+    fpu_set_ferr(env, 0);
 }
 
 static void fpu_frstor(CpuState *env, const FpuMem *m, bool op32, bool regs)
@@ -485,7 +504,12 @@ static void fpu_frstor(CpuState *env, const FpuMem *m, bool op32, bool regs)
             env->fpr[fpu_phys(env, i)] = fx_load80(b + n + 10 * i);
 }
 
-/* ---- FXSAVE / FXRSTOR (SDM vol 2 FXSAVE table 3-53; x87/MMX part only: this CPU has no SSE) ---- */
+/* ---- FXSAVE / FXRSTOR (SDM vol 2 FXSAVE table 3-53; x87/MMX and MXCSR: this CPU has no SSE) ----
+ * MXCSR exists only to be saved and restored (default 1F80H); MXCSR_MASK is written 0, which tells software the
+ * default mask FFBFH (SDM vol 1 11.6.6: no DAZ), so FXRSTOR raises #GP(0) for any bit outside FFBFH. The XMM
+ * register area (bytes 160..287) is written as zeros; bytes 288..511 (reserved, software) are left alone. */
+
+enum { FPU_MXCSR_DEFAULT = 0x1f80, FPU_MXCSR_MASK = 0xffbf, FPU_FX_WRITTEN = 288 };
 
 static uint32_t fpu_fx_area(CpuState *env, const FpuMem *m)
 {
@@ -498,7 +522,7 @@ static uint32_t fpu_fx_area(CpuState *env, const FpuMem *m)
 void helper_fxsave(CpuState *env, uint32_t off, uint32_t aux)
 {
     FpuMem m = { off, (int)aux, (int)(aux & IRM_SEG_MASK) };
-    uint8_t b[160];
+    uint8_t b[FPU_FX_WRITTEN];
     memset(b, 0, sizeof(b));
     fpu_fx_area(env, &m);
     le_put(b, env->fpu_cw, 2);
@@ -509,11 +533,11 @@ void helper_fxsave(CpuState *env, uint32_t off, uint32_t aux)
     le_put(b + 12, env->fpu_fcs, 2);
     le_put(b + 16, env->fpu_fdp, 4);
     le_put(b + 20, env->fpu_fds, 2);
-    /* MXCSR / MXCSR_MASK (bytes 24..31) stay 0: no SSE. XXX: bytes 160..511 (XMM, reserved) are not written */
+    le_put(b + 24, env->fpu_mxcsr_x ^ FPU_MXCSR_DEFAULT, 4);    /* MXCSR_MASK (28..31) stays 0: see above */
     for (int i = 0; i < 8; i++)
         fx_store80(b + 32 + 16 * i, fpu_st(env, i));
-    fpu_probe(env, &m, 160);
-    fpu_write(env, &m, b, 160);
+    fpu_probe(env, &m, FPU_FX_WRITTEN);
+    fpu_write(env, &m, b, FPU_FX_WRITTEN);
 }
 
 void helper_fxrstor(CpuState *env, uint32_t off, uint32_t aux)
@@ -522,6 +546,10 @@ void helper_fxrstor(CpuState *env, uint32_t off, uint32_t aux)
     uint8_t b[160];
     fpu_fx_area(env, &m);
     fpu_read(env, &m, b, 160);
+    uint32_t mxcsr = (uint32_t)le_get(b + 24, 4);
+    if (mxcsr & ~(uint32_t)FPU_MXCSR_MASK)
+        cpu_raise_exception(env, EXC_GP, 0);   /* reserved MXCSR bits (SDM vol 2 FXRSTOR): nothing changed yet */
+    env->fpu_mxcsr_x = mxcsr ^ FPU_MXCSR_DEFAULT;
     env->fpu_cw = (uint16_t)((le_get(b, 2) & 0x1f3f) | 0x40);
     uint16_t sw = (uint16_t)le_get(b + 2, 2);
     env->fpu_sw = sw & (uint16_t)~FX_TOP;
@@ -1067,10 +1095,13 @@ static void fpu_exec_reg(CpuState *env, int esc, int modrm)
     /* FNCLEX, FNINIT, FNSTSW AX and the 8087/287 leftovers FENI FDISI FSETPM neither wait nor count as the last
      * instruction (SDM vol 1 8.1.8, 8.3.12) */
     if (esc == 3 && reg == 4) {
-        if (modrm == 0xe2)
+        if (modrm == 0xe2) {
             env->fpu_sw &= (uint16_t)~(FX_EXC | FX_SF | FX_ES | FX_B);
-        else if (modrm == 0xe3)
+            fpu_set_ferr(env, 0);
+        } else if (modrm == 0xe3) {
             fpu_reset(env);
+            fpu_set_ferr(env, 0);
+        }
         return;
     }
     if (esc == 7 && reg == 4) {

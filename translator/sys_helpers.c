@@ -82,16 +82,16 @@ void helper_sti(CpuState *env)
 /* ---- CPUID (SDM vol 2 CPUID; Pentium II: family 6 model 5 stepping 2) ---- */
 
 enum {
-    CPUID_FPU = 1 << 0, CPUID_MMX = 1 << 23,
+    CPUID_FPU = 1 << 0, CPUID_MMX = 1 << 23, CPUID_FXSR = 1 << 24,
     CPUID_DE = 1 << 2, CPUID_PSE = 1 << 3, CPUID_TSC = 1 << 4, CPUID_MSR = 1 << 5, CPUID_PAE = 1 << 6,
     CPUID_CX8 = 1 << 8, CPUID_SEP = 1 << 11, CPUID_PGE = 1 << 13, CPUID_CMOV = 1 << 15,
 };
-/* Only what is implemented: FPU and MMX (fpu.c), no FXSR yet (CR4.OSFXSR), no VME, no APIC, no MTRR/MCA/MCE/PAT. */
+/* Only what is implemented: FPU, MMX and FXSR (fpu.c; CR4.OSFXSR accepted), no VME, no APIC, no MTRR/MCA/MCE/PAT. */
 static const uint32_t cpuid_leaves[3][4] = {
     /* EAX, EBX, ECX, EDX */
     { 2, 0x756e6547, 0x6c65746e, 0x49656e69 },   /* max leaf 2, "GenuineIntel" */
     { 0x0652, 0, 0, CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP |
-                        CPUID_PGE | CPUID_CMOV | CPUID_MMX },
+                        CPUID_PGE | CPUID_CMOV | CPUID_MMX | CPUID_FXSR },
     { 0x03020101, 0, 0, 0x0c040843 },            /* Pentium II cache/TLB descriptors */
 };
 
@@ -250,7 +250,8 @@ void helper_lidt(CpuState *env, uint32_t limit, uint32_t base)
 
 enum { CR0_VALID = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD |
        CR0_PG,
-       CR4_VALID = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE };
+       /* OSFXSR: FXSAVE/FXRSTOR exist (CPUID.FXSR); without SSE the bit gates nothing else here */
+       CR4_VALID = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR };
 
 /* PAE: the four PDPTEs at CR3[31:5]; reserved bits set -> #GP(0) (P6: MAXPHYADDR 36, no NX in PDPTEs). */
 static void pae_load_pdptes(CpuState *env, uint32_t cr3, uint64_t out[4])
