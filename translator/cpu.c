@@ -72,6 +72,7 @@ void cpu_reset(CpuState *env)
         memset(env->fpr, 0, sizeof(env->fpr));
         env->fpu_cw = 0x40;
         env->fpu_empty = 0;
+        env->fpu_mxcsr_x = 0;   /* MXCSR = 1F80H (stored XOR 1F80H) */
     }
     cpu_update_hflags(env);
     tlb_flush_all(env);
