@@ -1,5 +1,5 @@
 /* debugdev.c — the two debug ports a bare-metal guest uses to talk to the host: the Bochs/QEMU debug console
- * (port 0xE9: every byte written goes to a FILE; reads return 0xE9, the "present" signature) and QEMU's
+ * (port 0xE9, or QEMU's isa-debugcon iobase such as SeaBIOS's 0x402: every byte written goes to a FILE; reads return 0xE9, the "present" signature) and QEMU's
  * isa-debug-exit (a write of val stops the machine with exit status (val << 1) | 1).
  * Invariants: both are ordinary bus port regions; neither touches CPU state, they only set machine requests.
  * Left out: everything else on a PC (XXX: these move to devices/ when the PC platform issue adds the board). */
@@ -35,10 +35,10 @@ static void debug_exit_write(void *opaque, uint32_t addr, uint32_t val, int size
         m->cpu->exit_request = 1;
 }
 
-int debugcon_attach(Machine *m, FILE *out)
+int debugcon_attach(Machine *m, FILE *out, uint32_t iobase)
 {
     m->debugcon = out;
-    return bus_register_io(m, DEBUGCON_PORT, 1, debugcon_read, debugcon_write, m, "debugcon");
+    return bus_register_io(m, iobase, 1, debugcon_read, debugcon_write, m, "debugcon");
 }
 
 int debug_exit_attach(Machine *m, uint32_t iobase, uint32_t iosize)

@@ -30,6 +30,7 @@ typedef struct Options {
     const char *log_file;
     bool stats;
     const char *debugcon;     /* "stdio", "file:PATH", or NULL */
+    uint32_t debugcon_base;   /* its port: 0xE9, or -device isa-debugcon,iobase=N */
     bool debug_exit;
     uint32_t debug_exit_base, debug_exit_size;
     uint64_t max_insns;
@@ -59,6 +60,7 @@ static void usage(FILE *f)
             "  -stats                print execution statistics on exit\n"
             "  -debugcon stdio|file:PATH   port 0xE9 output (default: none)\n"
             "  -device isa-debug-exit[,iobase=N][,iosize=N]   exit device (present by default at 0xf4)\n"
+            "  -device isa-debugcon,iobase=N   move the debug console (SeaBIOS prints to 0x402)\n"
             "  -max-insns N          stop after about N guest instructions (exit status 124)\n"
             "  -no-reboot            a triple fault or reset request ends the run instead of resetting\n"
             "  -machine pc|none      pc: PIC, PIT, RTC/CMOS, COM1, i8042, port 0x92 (default none: RAM, ROM, debug ports)\n"
@@ -99,6 +101,23 @@ static unsigned parse_log_items(const char *list)
     return mask;
 }
 
+/* -device isa-debugcon[,iobase=N]: move the debug console (QEMU spelling; SeaBIOS prints to 0x402). Its output is
+ * -debugcon's, stdio when -debugcon is not given. Called with strtok positioned after the device name. */
+static void parse_debugcon_device(Options *o)
+{
+    char *tok;
+    while ((tok = strtok(NULL, ","))) {
+        if (strncmp(tok, "iobase=", 7) == 0)
+            o->debugcon_base = (uint32_t)parse_num(tok + 7, "iobase");
+        else if (strncmp(tok, "chardev=", 8) != 0)   /* chardev: QEMU needs one; here -debugcon names the output */
+            die("unknown isa-debugcon property '%s' (iobase)", tok);
+    }
+    if (o->debugcon_base > 0xffff)
+        die("isa-debugcon iobase out of range%s", "");
+    if (!o->debugcon)
+        o->debugcon = "stdio";
+}
+
 static void parse_device(Options *o, const char *spec)
 {
     char buf[256];
@@ -106,8 +125,12 @@ static void parse_device(Options *o, const char *spec)
         die("-device argument too long: %s", spec);
     strcpy(buf, spec);
     char *tok = strtok(buf, ",");
+    if (tok && strcmp(tok, "isa-debugcon") == 0) {
+        parse_debugcon_device(o);
+        return;
+    }
     if (!tok || strcmp(tok, "isa-debug-exit") != 0)
-        die("unknown device '%s' (this build has isa-debug-exit)", tok ? tok : "");
+        die("unknown device '%s' (this build has isa-debug-exit, isa-debugcon)", tok ? tok : "");
     o->debug_exit = true;
     while ((tok = strtok(NULL, ","))) {
         if (strncmp(tok, "iobase=", 7) == 0)
@@ -157,6 +180,7 @@ static const char *need_arg(int argc, char **argv, int *i)
 static void parse_options(Options *o, int argc, char **argv)
 {
     *o = (Options){ .ram_mb = 32, .accel = jit_available() ? ACCEL_JIT : ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
+                    .debugcon_base = DEBUGCON_PORT,
                     .debug_exit_size = 1, .icount_shift = -1 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -318,7 +342,7 @@ int main(int argc, char **argv)
     env->ram = m.ram;
     env->ram_size = m.ram_size;
     m.cpu = env;
-    if (debugcon_attach(&m, open_debugcon(o.debugcon)) < 0 ||
+    if (debugcon_attach(&m, open_debugcon(o.debugcon), o.debugcon_base) < 0 ||
         (o.debug_exit && debug_exit_attach(&m, o.debug_exit_base, o.debug_exit_size) < 0))
         die("debug ports overlap%s", "");
     if (!o.machine_pc && (o.serial || o.icount_shift >= 0))
