@@ -673,8 +673,6 @@ START_TEST(fpu_native_mmx_programs)
 #if HOST_X87
     Harness *h = harness_new(1);
     ck_assert_ptr_nonnull(h);
-    if (getenv("PCJIT_FPU_ACCEL"))   /* interp (default), jit, lockstep */
-        ck_assert(harness_set_accel(h, getenv("PCJIT_FPU_ACCEL")));
     harness_flat32(h, 0x1000);
     int bad = 0, programs = PROGRAMS;
     for (int k = 0; k < programs; k++) {
@@ -708,8 +706,6 @@ START_TEST(fpu_native_programs)
 #if HOST_X87
     Harness *h = harness_new(1);
     ck_assert_ptr_nonnull(h);
-    if (getenv("PCJIT_FPU_ACCEL"))   /* interp (default), jit, lockstep */
-        ck_assert(harness_set_accel(h, getenv("PCJIT_FPU_ACCEL")));
     harness_flat32(h, 0x1000);
     int bad = 0, programs = PROGRAMS;
     const char *env = getenv("PCJIT_FPU_PROGRAMS");

@@ -12,7 +12,7 @@
  * Seed: PCJIT_FUZZ_SEED (default fixed, printed); PCJIT_FUZZ_CASES cases (default 2500, about 10 s) but never
  * more than PCJIT_FUZZ_SECONDS (default 15: a slow sanitizer build on a busy machine stops early and says so);
  * PCJIT_FUZZ_VERBOSE=1 prints every case before running it (to find the one that crashes the host);
- * PCJIT_FUZZ_TRACE=N logs the exceptions, blocks and guest code of case N; PCJIT_FUZZ_ACCEL=jit|lockstep picks the
+ * PCJIT_FUZZ_TRACE=N logs the exceptions, blocks and guest code of case N; PCJIT_ACCEL=jit|lockstep (the harness reads it) picks the
  * engine (default: the IR interpreter).
  * A differential tcase runs PCJIT_FUZZ_DIFF_CASES (default 300) cases twice from one snapshot, under the
  * interpreter and the JIT, and compares the outcome (stop, instruction count, registers, flags, segments, CRs, RAM).
@@ -521,8 +521,6 @@ START_TEST(fuzz_random_code)
     fflush(stdout);
     Harness *h = harness_new(RAM_MIB);
     ck_assert_ptr_nonnull(h);
-    const char *accel = getenv("PCJIT_FUZZ_ACCEL");       /* interp (default), jit, lockstep */
-    ck_assert_msg(!accel || harness_set_accel(h, accel), "PCJIT_FUZZ_ACCEL=%s: unknown engine", accel);
     ck_assert_int_eq(bus_register_io(h->m, 0, 0x10000, sink_read, sink_write, NULL, "fuzz-sink"), 0);
     ck_assert_int_eq(bus_register_mmio(h->m, MMIO_PA, 0x1000, sink_read, sink_write, NULL, "fuzz-mmio"), 0);
     pthread_t wd_thread = watchdog_start(h);
