@@ -33,6 +33,7 @@ typedef struct TB {
     bool rep_last;          /* the last instruction is a REP string op: leaving with EIP still on it means it was
                              * interrupted between iterations (not retired: the exec loop does not count it) */
     void *host_code;        /* JIT: entry point, or NULL */
+    struct TB *ind_hint;    /* JIT: the block this one's dynamic exit went to last (a guess, validated in code) */
     uint64_t exec_count;
 } TB;
 
@@ -109,6 +110,8 @@ TB *tb_translate(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
  * TBs); a counter bumped by every tb_flush_all (TB pointers from before a flush are dead); the index of the guest
  * instruction whose ops contain op_index. */
 TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
+/* tb_find without translating or raising: the cached TB valid here, or NULL. */
+TB *tb_lookup(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
 void tb_add_jump(CpuState *env, TB *from, int slot, TB *to);
 int tb_find_insn(const TB *tb, uint32_t op_index);
 /* The fields the exec loop touches around every block: the first member of tb.c's struct TbCache (so these stay

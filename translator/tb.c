@@ -587,6 +587,23 @@ static inline uint32_t tb_jmp_index(uint32_t lin)
     return (lin ^ (lin >> 12)) & (TB_JMP_CACHE - 1);
 }
 
+/* A cached TB for (pc, cs_base, hflags) at the current mappings, or NULL (nothing cached, or the next block must
+ * be translated afresh: single_next). Never translates, never raises: generated code calls it (jit_chain_lookup). */
+TB *tb_lookup(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
+{
+    TbCache *tc = env->tbs;
+    uint32_t phys_pc, key = hflags & HF_TB_KEY_MASK, lin = cs_base + pc;
+    if (tc->single_next || !tb_code_phys(env, lin, &phys_pc))
+        return NULL;
+    TB **slot = &tc->jmp_cache[tb_jmp_index(lin)];
+    if (*slot && tb_valid_here(env, *slot, pc, cs_base, key, phys_pc))
+        return *slot;
+    for (TB *tb = tc->hash[tb_hash(phys_pc, pc, cs_base, key)]; tb; tb = tb->hash_next)
+        if (tb_valid_here(env, tb, pc, cs_base, key, phys_pc))
+            return *slot = tb;
+    return NULL;
+}
+
 /* A cached TB for (pc, cs_base, hflags) at the current mappings, or a new translation. May raise (fetch fault). */
 TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
 {
