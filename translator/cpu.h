@@ -166,6 +166,7 @@ typedef struct CpuState {
     jmp_buf jmp_env;            /* longjmp target of cpu_raise_exception */
 
     TlbEntry tlb[MMU_NUM][TLB_SIZE];
+    uint32_t tlb_gen;           /* bumped by every TLB flush (all, non-global, one page): mappings may have changed */
     uint8_t *ram;               /* guest RAM */
     uint32_t ram_size;
     struct Machine *machine;    /* the board: port I/O, MMIO, interrupt controller */

@@ -345,6 +345,7 @@ static void tlb_invalidate_entry(TlbEntry *e)
 
 void tlb_flush_all(CpuState *env)
 {
+    env->tlb_gen++;     /* every cached linear-to-TB association is stale (tb.c's jump cache) */
     for (int i = 0; i < MMU_NUM; i++)
         for (int j = 0; j < TLB_SIZE; j++)
             tlb_invalidate_entry(&env->tlb[i][j]);
@@ -352,6 +353,7 @@ void tlb_flush_all(CpuState *env)
 
 void tlb_flush_nonglobal(CpuState *env)
 {
+    env->tlb_gen++;
     for (int i = 0; i < MMU_NUM; i++)
         for (int j = 0; j < TLB_SIZE; j++)
             if (!(env->tlb[i][j].attrs & TLBA_GLOBAL))
@@ -361,6 +363,7 @@ void tlb_flush_nonglobal(CpuState *env)
 void tlb_flush_page(CpuState *env, uint32_t lin)
 {
     /* INVLPG flushes global pages too; for a large page every 4 KiB piece we cached goes (SDM vol 3 4.10.4.1). */
+    env->tlb_gen++;
     for (int i = 0; i < MMU_NUM; i++)
         for (int j = 0; j < TLB_SIZE; j++) {
             TlbEntry *e = &env->tlb[i][j];
