@@ -50,9 +50,7 @@ static CpuState *env_new(bool mem)
     CpuState *env = calloc(1, sizeof(CpuState));
     ck_assert_ptr_nonnull(env);
     env->a20_mask = 0xffffffffu;
-    for (int m = 0; m < MMU_NUM; m++)
-        for (int i = 0; i < TLB_SIZE; i++)
-            env->tlb[m][i].tag_read = env->tlb[m][i].tag_write = env->tlb[m][i].tag_code = TLB_INVALID;
+    tlb_flush_all(env);     /* every entry (and the victim TLB's) invalid */
     if (!mem)
         return env;
     /* RAM; kernel TLB entry: linear PAGE_LIN -> RAM PAGE_RAM; segments base 0x1000, offsets 0..0xFFFF, ES read-only */

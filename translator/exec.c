@@ -539,7 +539,8 @@ void exec_print_stats(FILE *f, const CpuState *env)
             (unsigned long long)s->soft_ints);
     fprintf(f, "  interrupts           %llu\n", (unsigned long long)s->interrupts);
     fprintf(f, "  helper calls         %llu\n", (unsigned long long)s->helper_calls);
-    fprintf(f, "  TLB misses           %llu\n", (unsigned long long)s->tlb_misses);
+    fprintf(f, "  TLB misses           %llu (%llu of them found in the victim TLB)\n", (unsigned long long)s->tlb_misses,
+            (unsigned long long)s->tlb_victim_hits);
     fprintf(f, "  TLB hits             %llu (C accessors only: hits on the inline fast path are not counted)\n",
             (unsigned long long)s->tlb_hits);
     fprintf(f, "  unimplemented hits   %llu\n", (unsigned long long)s->unimplemented);

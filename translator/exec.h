@@ -40,6 +40,7 @@ typedef struct TB {
 typedef struct ExecStats {
     uint64_t insns, tbs_translated, tb_lookups, tb_chained, tb_flushes, tb_invalidations;
     uint64_t exceptions, interrupts, helper_calls, tlb_hits, tlb_misses;
+    uint64_t tlb_victim_hits;   /* misses in tlb[] served by tlb_victim[] (no page walk) */
     uint64_t unimplemented;   /* log_unimplemented_once calls (every hit, not just the first) */
     uint64_t smc_restarts;    /* stores that rewrote the rest of the running block (tb_invalidate_for_store) */
     double translate_seconds;
