@@ -612,8 +612,20 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
         x64_jmp_rel32(cb, commit);
     }
     if (lookup) {
+        /* not chained: the slot's cross-page cache if its TLB generation is current, else jit_chain_lookup */
+        X64Stub call = { .njumps = 0 };
         for (int i = 0; i < unchained.njumps; i++)
             x64_cb_patch_rel32(cb, unchained.jumps[i], cb->p);
+        x64_mov_ri64(cb, X64_RDI, (uint64_t)(uintptr_t)c->tb);
+        x64_mov_rm(cb, X64_RSI, x64_mem(X64_RDI, (int32_t)(offsetof(TB, xgen) + 4 * n)));
+        x64_cmp_rm(cb, X64_RSI, ENV_MEM(tlb_gen));
+        x64_stub_jcc(c, &call, X64_CC_NE);
+        x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RDI, (int32_t)(offsetof(TB, xjmp) + 8 * n)));
+        x64_chain_check_and_patch(c, &call, NULL, NULL, NULL);
+        x64_chain_commit(c, offsetof(ExecStats, tb_lookups));
+        x64_jmp_r(cb, X64_RDX);
+        for (int i = 0; i < call.njumps; i++)
+            x64_cb_patch_rel32(cb, call.jumps[i], cb->p);
         x64_chain_lookup(c, &exit, (int)n, offsetof(ExecStats, tb_lookups));
     }
     for (int i = 0; i < exit.njumps; i++)
@@ -624,29 +636,21 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     ra_discard(&c->ra);
 }
 
-/* The indirect fast path's test that the hint TB (RCX) is what tb_find would return for the current CS:EIP and
- * hflags: tb_valid_here's conditions, with the physical page taken from this block: the hint must start on this
- * block's linear page and physical page and not span two pages (exec_maybe_link's rule for chaining), so the
- * page check tb_find made for the block that started this chain covers it too. */
+/* The indirect fast path's test that the hint TB (RCX, found under TLB generation ESI) is what tb_find would
+ * return for the current CS:EIP and hflags: tb_jmp_cache_get's conditions (tb.c) — the generation still current
+ * (no mapping changed since it was validated), the same EIP, CS base and hflags key, its last byte within the CS
+ * limit. Validity and code are GOTO_TB's check (x64_chain_check_and_patch). */
 static void x64_indirect_key_check(X64Ctx *c, X64Stub *exit)
 {
     CodeBuf *cb = c->cb;
     int32_t cs = (int32_t)(offsetof(CpuState, seg) + SEG_CS * sizeof(SegCache));
+    x64_cmp_rm(cb, X64_RSI, ENV_MEM(tlb_gen));
+    x64_stub_jcc(c, exit, X64_CC_NE);
     x64_mov_rm(cb, X64_RDX, x64_mem(ENV, T_OFF(G_EIP)));
     x64_cmp_rm(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, pc)));
     x64_stub_jcc(c, exit, X64_CC_NE);
     x64_mov_rm(cb, X64_RSI, x64_mem(ENV, cs + (int32_t)offsetof(SegCache, base)));
     x64_cmp_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, cs_base)));
-    x64_stub_jcc(c, exit, X64_CC_NE);
-    x64_add_rr(cb, X64_RDX, X64_RSI);                                   /* linear address: this block's page */
-    x64_xor_ri(cb, X64_RDX, c->tb->cs_base + c->tb->pc);
-    x64_and_ri(cb, X64_RDX, TARGET_PAGE_MASK);
-    x64_stub_jcc(c, exit, X64_CC_NE);
-    x64_mov_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, phys_pc)));   /* this block's physical page */
-    x64_xor_ri(cb, X64_RSI, c->tb->phys_pc);
-    x64_and_ri(cb, X64_RSI, TARGET_PAGE_MASK);
-    x64_stub_jcc(c, exit, X64_CC_NE);
-    x64_cmp_mi(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, phys_page2)), ~0u);   /* one page */
     x64_stub_jcc(c, exit, X64_CC_NE);
     x64_mov_rm(cb, X64_RSI, ENV_MEM(hflags));
     x64_and_ri(cb, X64_RSI, HF_TB_KEY_MASK);
@@ -672,8 +676,9 @@ static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
     if (op->imm == EXIT_NORMAL && !c->tb->rep_last) {
         X64Stub exit = { .njumps = 0 }, miss = { .njumps = 0 };
         x64_chain_precheck(c, &exit);
-        x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&c->tb->ind_hint);
-        x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RCX, 0));
+        x64_mov_ri64(cb, X64_RDI, (uint64_t)(uintptr_t)c->tb);
+        x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RDI, (int32_t)offsetof(TB, ind_hint)));
+        x64_mov_rm(cb, X64_RSI, x64_mem(X64_RDI, (int32_t)offsetof(TB, ind_gen)));
         x64_indirect_key_check(c, &miss);
         x64_chain_check_and_patch(c, &miss, NULL, NULL, NULL);
         x64_chain_commit(c, offsetof(ExecStats, tb_lookups));

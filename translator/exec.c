@@ -531,6 +531,8 @@ void exec_print_stats(FILE *f, const CpuState *env)
     fprintf(f, "  block transitions    %llu: chained %llu (%.1f %%), dynamic %llu\n", (unsigned long long)trans,
             (unsigned long long)s->tb_chained, trans ? 100.0 * (double)s->tb_chained / (double)trans : 0.0,
             (unsigned long long)s->tb_lookups);
+    fprintf(f, "  JIT lookups in C     %llu (dynamic transitions whose in-code hint or cross-page cache missed)\n",
+            (unsigned long long)s->chain_lookups);
     fprintf(f, "  exits to the loop    EXIT_TB normal %llu, mode %llu, halt %llu, irq-check %llu; "
             "GOTO_TB unchained %llu\n", (unsigned long long)s->exit_tb[EXIT_NORMAL],
             (unsigned long long)s->exit_tb[EXIT_MODE], (unsigned long long)s->exit_tb[EXIT_HALT],

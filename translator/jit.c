@@ -257,11 +257,13 @@ static void jit_compile(TB *tb)
  * GOTO_TB slot that is not chained (slot 0/1). Returns the block the loop would run next if it is cached and
  * compiled in this epoch, else NULL (generated code then exits to the loop, which translates). Does what the loop
  * would do around it: links a GOTO_TB slot under exec_maybe_link's rules (same linear page, one page, not an
- * interrupted REP jumping to itself — the caller never passes a rep_last block's slot) and remembers a dynamic
- * exit's destination as the block's hint. Never raises, never translates, never writes the code buffer: no host
+ * interrupted REP jumping to itself — the caller never passes a rep_last block's slot), or else remembers the
+ * destination in the slot's cross-page cache (TB.xjmp), and remembers a dynamic exit's destination as the block's
+ * hint (TB.ind_hint); both with the TLB generation, which generated code compares before following them. Never raises, never translates, never writes the code buffer: no host
  * self-modifying-code stalls on this path. */
 TB *jit_chain_lookup(CpuState *env, TB *from, int slot)
 {
+    exec_stats.chain_lookups++;
     if (!env->tbs)
         return NULL;
     TB *tb = tb_lookup(env, env->t[G_EIP], env->seg[SEG_CS].base, env->hflags);
@@ -269,8 +271,12 @@ TB *jit_chain_lookup(CpuState *env, TB *from, int slot)
         return NULL;
     if (slot < 0) {
         from->ind_hint = tb;
+        from->ind_gen = env->tlb_gen;
     } else if (tb->phys_page2 == ~0u && !(((tb->cs_base + tb->pc) ^ (from->cs_base + from->pc)) & TARGET_PAGE_MASK)) {
         tb_add_jump(env, from, slot & 1, tb);
+    } else {
+        from->xjmp[slot & 1] = tb;
+        from->xgen[slot & 1] = env->tlb_gen;
     }
     return tb;
 }
