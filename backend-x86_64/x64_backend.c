@@ -538,13 +538,13 @@ static void x64_chain_commit(X64Ctx *c, size_t counter)
 /* The next block is not chained: ask jit_chain_lookup (slot -1 for a dynamic exit, else the GOTO_TB slot) and
  * jump into what it returns, with the loop's bookkeeping (`counter` as x64_chain_commit); NULL goes to `exit`.
  * Guest state is all in memory here (ra_flush), and the call clobbers only caller-saved registers. */
-static void x64_chain_lookup(X64Ctx *c, X64Stub *exit, int slot, size_t counter)
+static void x64_chain_lookup_with(X64Ctx *c, X64Stub *exit, const void *fn, int arg, size_t counter)
 {
     CodeBuf *cb = c->cb;
     x64_mov_rr64(cb, X64_RDI, ENV);
     x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)c->tb);
-    x64_mov_ri(cb, X64_RDX, (uint32_t)slot);
-    x64_call_abs(cb, (const void *)jit_chain_lookup);
+    x64_mov_ri(cb, X64_RDX, (uint32_t)arg);
+    x64_call_abs(cb, fn);
     x64_test_rr64(cb, X64_RAX, X64_RAX);
     x64_stub_jcc(c, exit, X64_CC_E);
     x64_mov_rr64(cb, X64_RCX, X64_RAX);
@@ -553,6 +553,11 @@ static void x64_chain_lookup(X64Ctx *c, X64Stub *exit, int slot, size_t counter)
     x64_add_ri64(cb, X64_RAX, c->tb->ninsns);
     x64_chain_commit(c, counter);
     x64_jmp_r(cb, X64_RDX);
+}
+
+static void x64_chain_lookup(X64Ctx *c, X64Stub *exit, int slot, size_t counter)
+{
+    x64_chain_lookup_with(c, exit, (const void *)jit_chain_lookup, slot, counter);
 }
 
 /* Whether the exec loop would go on to another block without looking at anything else: budget left (RAX = icount
@@ -686,6 +691,14 @@ static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
         for (int i = 0; i < miss.njumps; i++)
             x64_cb_patch_rel32(cb, miss.jumps[i], cb->p);
         x64_chain_lookup(c, &exit, -1, offsetof(ExecStats, tb_lookups));
+        for (int i = 0; i < exit.njumps; i++)
+            x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
+    } else if ((op->imm == EXIT_MODE || op->imm == EXIT_IRQ_CHECK) && !c->tb->rep_last) {
+        /* the loop's events step, in C, when nothing is pending (jit_event_lookup); else the loop itself */
+        X64Stub exit = { .njumps = 0 };
+        x64_chain_precheck(c, &exit);
+        x64_chain_lookup_with(c, &exit, (const void *)jit_event_lookup, (int)op->imm,
+                              offsetof(ExecStats, tb_lookups));
         for (int i = 0; i < exit.njumps; i++)
             x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
     }

@@ -581,8 +581,8 @@ START_TEST(test_indirect_fast_path)
     ir_mov(f->b, G_EBX, ir_op2i(f->b, IR_ADD_I, G_EBX, 1));        /* A: ebx++, jmp ecx */
     ir_mov(f->b, G_EIP, G_ECX);
     ir_emit(f->b, IR_EXIT_TB)->imm = EXIT_NORMAL;
-    ir_mov(g->b, G_EDX, ir_op2i(g->b, IR_ADD_I, G_EDX, 1));        /* B: edx++, leave (not a dynamic jump) */
-    ir_emit(g->b, IR_EXIT_TB)->imm = EXIT_MODE;
+    ir_mov(g->b, G_EDX, ir_op2i(g->b, IR_ADD_I, G_EDX, 1));        /* B: edx++, leave (HLT: always to the loop) */
+    ir_emit(g->b, IR_EXIT_TB)->imm = EXIT_HALT;
     TB *ta = &f->tb[1], *tbb = &g->tb[1];
     *ta = (TB){ .pc = IND_A, .phys_pc = IND_A, .phys_page2 = ~0u, .size = 4, .ninsns = 2,
                 .ops = f->b->ops, .nops = (uint16_t)f->b->nops };
@@ -608,7 +608,7 @@ START_TEST(test_indirect_fast_path)
         ck_assert_uint_eq(env->t[G_EBX], 1);
         ck_assert_uint_eq(env->icount, follow ? 102 : 100);    /* the loop's bookkeeping for A, done in code */
         ck_assert_uint_eq(exec_stats.tb_lookups - lookups, follow);
-        ck_assert_uint_eq(env->exit_reason, follow ? EXIT_MODE : EXIT_NORMAL);
+        ck_assert_uint_eq(env->exit_reason, follow ? EXIT_HALT : EXIT_NORMAL);
         ind_set_case(env, tbb, (IndCase)k, false);
         ck_assert_ptr_eq(ta->ind_hint, tbb);   /* a miss that finds nothing cached keeps the hint */
     }

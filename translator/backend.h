@@ -68,6 +68,9 @@ extern const TB jit_no_tb;
 /* For generated code: the next block when it is not reachable by a chained jump (see jit.c); NULL: exit to the
  * loop. Dynamic exits pass slot -1 (the result becomes from->ind_hint), GOTO_TB its slot (linked if allowed). */
 TB *jit_chain_lookup(CpuState *env, TB *from, int slot);
+/* For generated code: the next block after an EXIT_MODE / EXIT_IRQ_CHECK exit when the exec loop's events step
+ * would find nothing to do (see jit.c); NULL: exit to the loop. */
+TB *jit_event_lookup(CpuState *env, TB *from, int reason);
 
 /* jit.c: the -accel jit engine, with interp_run_tb's contract (exec.h). */
 TB *jit_run_tb(CpuState *env, TB *tb);

@@ -36,6 +36,9 @@
 #include <capstone/capstone.h>
 #undef X86_OP_INVALID
 #include "backend.h"
+#include "bus.h"
+#include "mmu.h"
+#include "sys.h"
 
 #if defined(__x86_64__)
 #define JIT_HAVE_BACKEND 1
@@ -279,6 +282,32 @@ TB *jit_chain_lookup(CpuState *env, TB *from, int slot)
         from->xgen[slot & 1] = env->tlb_gen;
     }
     return tb;
+}
+
+/* Called by generated code at the end of a block that leaves with EXIT_MODE (mode or segment state changed: hflags
+ * must be recomputed) or EXIT_IRQ_CHECK (IF may have become 1, a device may have raised a line), once the in-code
+ * precheck passed (budget, no request, no data breakpoint trap). Does what the exec loop's events step would do
+ * when nothing is pending — recompute hflags, end an interrupt shadow, resync the MMU's checks — and returns the
+ * next block, or NULL whenever the loop must look: an interrupt or NMI deliverable, a machine request, a halted or
+ * shut-down CPU, a block not cached or compiled. */
+TB *jit_event_lookup(CpuState *env, TB *from, int reason)
+{
+    (void)from;
+    exec_stats.chain_lookups++;
+    if (!env->tbs)
+        return NULL;
+    if (reason == EXIT_MODE)
+        cpu_update_hflags(env);
+    Machine *m = env->machine;
+    if ((env->nmi_pending && !env->nmi_blocked) || (env->pending_irq && (env->t[G_EFLAGS] & F_IF)) ||
+        env->halted || env->shutdown || (m && (m->exit_requested || m->reset_requested)))
+        return NULL;
+    /* an interrupt shadow (STI, MOV SS) with nothing pending has nothing to hold back: it ends here, as the loop
+     * ends it after one block (a line raised later sets exit_request, which every chained transition checks) */
+    env->hflags &= ~HF_INHIBIT_IRQ;
+    mmu_sync_checks(env);
+    TB *tb = tb_lookup(env, env->t[G_EIP], env->seg[SEG_CS].base, env->hflags);
+    return tb && jit_code_valid(tb) ? tb : NULL;
 }
 
 TB *jit_run_tb(CpuState *env, TB *tb)
