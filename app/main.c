@@ -19,6 +19,7 @@
 #include "debugdev.h"
 #include "disas.h"
 #include "pc.h"
+#include "drive.h"
 
 enum { ROM_MAX = 16 << 20, EXIT_LIMIT = 124 };
 
@@ -38,6 +39,7 @@ typedef struct Options {
     bool machine_pc;          /* -machine pc: the PC devices (devices/pc.c); else the bare test machine */
     const char *serial;       /* -serial stdio|file:PATH|none (COM1, -machine pc only; default stdio) */
     int icount_shift;         /* -icount N: deterministic device time, 2^N ns per instruction; -1 = host time */
+    DriveOptions drives;      /* -hda.., -drive, -snapshot (app/drive.c; bad input exits 2) */
 } Options;
 
 static _Noreturn void die(const char *fmt, const char *arg)
@@ -65,7 +67,8 @@ static void usage(FILE *f)
             "  -no-reboot            a triple fault or reset request ends the run instead of resetting\n"
             "  -machine pc|none      pc: PIC, PIT, RTC/CMOS, COM1, i8042, port 0x92 (default none: RAM, ROM, debug ports)\n"
             "  -serial stdio|file:PATH|none   COM1 (-machine pc; default stdio)\n"
-            "  -icount N             device time follows the instruction count (2^N ns each): deterministic runs\n");
+            "  -icount N             device time follows the instruction count (2^N ns each): deterministic runs\n"
+            "%s", drive_usage);
 }
 
 static uint64_t parse_num(const char *s, const char *what)
@@ -207,6 +210,7 @@ static void parse_options(Options *o, int argc, char **argv)
                 die("-icount: shift must be 0..10%s", "");
             o->icount_shift = (int)shift;
         }
+        else if (drive_parse_arg(&o->drives, argc, argv, &i)) ;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) { usage(stdout); exit(0); }
         else { usage(stderr); die("unknown option '%s'", argv[i]); }
     }
@@ -320,8 +324,10 @@ static int run_machine(CpuState *env, Machine *m, const Options *o, const ExecOp
 
 int main(int argc, char **argv)
 {
-    Options o;
+    static Options o;
+    static BlockDev disks[DRIVE_MAX];
     parse_options(&o, argc, argv);
+    drive_open_all(&o.drives, o.machine_pc, disks);
     uint32_t rom_size;
     uint8_t *rom = load_rom(o.bios, &rom_size);
     FILE *log = NULL;
@@ -354,6 +360,8 @@ int main(int argc, char **argv)
         PcConfig pcc = { .clock_mode = o.icount_shift >= 0 ? CLOCK_ICOUNT : CLOCK_HOST,
                          .icount_shift = o.icount_shift >= 0 ? o.icount_shift : 0, .serial_out = serial_out,
                          .serial_in_fd = in_fd, .rtc_epoch = -1 };
+        for (int n = 0; n < DRIVE_MAX; n++)
+            pcc.ide[n] = disks[n].open ? &disks[n] : NULL;
         pc_board = calloc(1, sizeof(PcBoard));
         if (!pc_board || pc_init(pc_board, &m, &pcc) < 0)
             die("cannot build the PC board (out of memory or a port conflict)%s", "");
@@ -373,6 +381,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
     }
+    drive_close_all(disks);     /* fdatasync: the guest's writes are on disk before pcjit exits */
     if (m.debugcon)
         fflush(m.debugcon);
     if (serial_out && serial_out != stdout)
