@@ -713,13 +713,8 @@ edd_rw:
         je      .write
 .none:  xor     al, al
         jmp     int13_done
-.read:  push    bx
-        xor     bl, bl
-        jmp     .xfer
-.write: push    bx
-        mov     bl, 1
-.xfer:  les     di, [bx + 4]
-        pop     bx
+.read:
+.write: les     di, [bx + 4]
         push    bx
         mov     bl, dl
         sub     bl, 0x42                ; 0 read, 1 write

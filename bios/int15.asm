@@ -188,38 +188,56 @@ e820:
         stc
         jmp     iret_cf
 
-; AH=86h: wait CX:DX microseconds, counting the refresh toggles of port 61h bit 4 (every 15.085 us)
+; AH=86h: wait CX:DX microseconds. Time is read from the 8254's channel 0 (mode 3, count 65536 as POST set it:
+; the counter falls by 2 per input clock, 1.193182 MHz, and reloads every 32768 clocks), polled often enough
+; that no reload is missed. (Port 61h's refresh toggle would do on hardware, but QEMU flips it on every read.)
 wait_us:
         push    eax
+        push    ebx
         push    ecx
         push    edx
-        push    bx
+        push    esi
         sti
         mov     ax, cx
         shl     eax, 16
         mov     ax, dx
-        xor     edx, edx
-        mov     ecx, 15
+        cmp     eax, 3000000000         ; 50 minutes: the most the clock arithmetic below holds
+        jbe     .c
+        mov     eax, 3000000000
+.c:     mov     ecx, 1193
+        mul     ecx
+        mov     ecx, 1000
         div     ecx
-        inc     eax
-        mov     ecx, eax
-        in      al, PORT_SYSB
-        and     al, 0x10
-        mov     bl, al
-.w:     in      al, PORT_SYSB
-        and     al, 0x10
-        cmp     al, bl
-        je      .w
-        mov     bl, al
-        dec     ecx
-        jnz     .w
-        pop     bx
+        mov     esi, eax                ; ESI = input clocks to wait
+        call    pit0_read
+        mov     bx, ax
+.w:     call    pit0_read
+        mov     dx, bx
+        sub     dx, ax                  ; counts elapsed (mod 65536), 2 per clock
+        mov     bx, ax
+        shr     dx, 1
+        movzx   edx, dx
+        sub     esi, edx
+        ja      .w
+        pop     esi
         pop     edx
         pop     ecx
+        pop     ebx
         pop     eax
         mov     ah, 0
         clc
         jmp     iret_cf
+pit0_read:                              ; AX = channel 0's count (counter latch command)
+        pushf
+        cli
+        mov     al, 0x00
+        out     PIT_CMD, al
+        in      al, PIT_CH0
+        mov     ah, al
+        in      al, PIT_CH0
+        xchg    al, ah
+        popf
+        ret
 
 ; AH=87h: copy CX words (at most 8000h) between the 32-bit bases of the descriptors at ES:SI+10h (source) and
 ; ES:SI+18h (destination), in 16-bit protected mode with this firmware's GDT, A20 on for the move and restored.

@@ -848,7 +848,7 @@ pci_find:
 ; pci16_addr: BH = bus, BL = devfn, DI = register → CONFIG_ADDRESS written, DX = the data port of that lane
 pci16_addr:
         push    eax
-        mov     eax, 0x8000
+        mov     eax, 0x800000           ; bit 31 (enable) once shifted; bus 23:16, devfn 15:8
         or      ax, bx
         shl     eax, 8
         mov     dx, di
