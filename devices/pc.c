@@ -7,7 +7,9 @@
  * Invariants: devices only see IrqLines and the Clock given here; every line change that affects the CPU sets
  * env->exit_request so the exec loop looks at it before the next block.
  * PCI: bus 0 (0xCF8/0xCFC) with the i440FX host bridge at 00:00.0 and the PIIX3 ISA bridge at 00:01.0.
- * Left out: the PCI devices behind them (IDE, ACPI), fw_cfg, debug ports (app/debugdev.c), VGA. */
+ * fw_cfg (QEMU's firmware configuration device) at 0x510/0x514 with RAM size and CPU count; the app adds the
+ * kernel, initrd and command line for -kernel.
+ * Left out: the PCI devices behind them (IDE, ACPI), debug ports (app/debugdev.c), VGA. */
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,14 +158,25 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     i440fx_init(&pc->i440fx);
     if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
         return -1;
+    fw_cfg_init(&pc->fw_cfg, m);
+    if (fw_cfg_attach(&pc->fw_cfg) < 0 || fw_cfg_add_i64(&pc->fw_cfg, FW_CFG_RAM_SIZE, m->ram_size) < 0 ||
+        fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_NB_CPUS, 1) < 0 || fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_MAX_CPUS, 1) < 0 ||
+        fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_NOGRAPHIC, 1) < 0)
+        return -1;
     m->clock = &pc->clock;
     pc_cmos_memory(pc);
     pc_reset(pc);
     return 0;
 }
 
+void pc_free(PcBoard *pc)
+{
+    fw_cfg_free(&pc->fw_cfg);
+}
+
 void pc_reset(PcBoard *pc)
 {
+    fw_cfg_reset(&pc->fw_cfg);
     i8259_reset(&pc->pic);
     i8254_reset(&pc->pit);
     mc146818_reset(&pc->rtc);
