@@ -23,6 +23,7 @@
 #include "pc.h"
 #include "kernel.h"
 #include "drive.h"
+#include "console.h"
 
 #ifndef PCJIT_VERSION
 #define PCJIT_VERSION "0.1"
@@ -427,6 +428,11 @@ int main(int argc, char **argv)
         serial_out = open_serial(o.serial, &in_fd);
         pc_board->com1.out = serial_out;
         pc_board->input_fd = in_fd;
+        if (in_fd == 0) {
+            console_raw_begin();
+            pc_board->input_filter = console_filter;
+            pc_board->input_filter_opaque = &m;
+        }
         pc_reset(pc_board);     /* starts the input poll timer now that there is an input */
     }
     tb_cache_init(env);

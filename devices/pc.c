@@ -117,6 +117,8 @@ static void pc_input_poll(void *opaque)
             pc->input_fd = -1;  /* end of input (or an error): stop polling */
             return;
         }
+        if (pc->input_filter)
+            n = (ssize_t)pc->input_filter(pc->input_filter_opaque, buf, (size_t)n);
         uart16550_push_input(&pc->com1, buf, (size_t)n);
     }
     timer_mod(&pc->input_timer, clock_now(&pc->clock) + PC_INPUT_POLL_NS);

@@ -43,6 +43,9 @@ typedef struct PcBoard {
     bool a20_kbc, a20_port92;   /* the two A20 gates (the line is their OR) */
     bool ferr, ferr_latch;      /* the CPU's FERR# level; the IRQ13 latch it sets and port F0H clears */
     int input_fd;
+    /* Optional: sees COM1's input bytes first (the terminal's escape keys); returns how many remain in buf. */
+    size_t (*input_filter)(void *opaque, uint8_t *buf, size_t n);
+    void *input_filter_opaque;
     Timer input_timer;
 } PcBoard;
 
