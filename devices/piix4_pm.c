@@ -105,6 +105,8 @@ static uint32_t pm_reg_read(Piix4Pm *p, uint32_t reg)
     case GPE0_STS: return s->gpe0_sts;
     case GPE0_EN: return s->gpe0_en;
     case PM_PCNTRL: return s->pcntrl;
+    case PM_GLBCTL: return s->glbctl;
+    case PM_DEVCTL: return s->devctl;
     case 0x14: return 0;          /* P_LVL2 / P_LVL3 (bytes 14h, 15h): reading enters C2/C3; the CPU just goes on */
     }
     pm_log_once(0, "read of an unmodelled PM register, offset", reg);
@@ -131,6 +133,8 @@ static void pm_reg_write(Piix4Pm *p, uint32_t reg, uint32_t val, uint32_t mask)
     case GPE0_STS: s->gpe0_sts &= (uint16_t)~(val & mask); break;
     case GPE0_EN: s->gpe0_en = (uint16_t)((s->gpe0_en & ~mask) | (val & mask)); break;
     case PM_PCNTRL: s->pcntrl = (s->pcntrl & ~mask) | (val & mask); break;
+    case PM_GLBCTL: s->glbctl = (s->glbctl & ~mask) | (val & mask); break;
+    case PM_DEVCTL: s->devctl = (s->devctl & ~mask) | (val & mask); break;
     case PM_TMR: break;                                               /* read-only */
     default:
         pm_log_once(1, "write to an unmodelled PM register, offset", reg);
@@ -143,11 +147,17 @@ static uint32_t pm_reg_base(uint32_t addr)
 {
     if (addr >= PM_TMR && addr < PM_TMR + 4)
         return PM_TMR;
-    if (addr >= PM_PCNTRL && addr < PM_PCNTRL + 4)
-        return PM_PCNTRL;
+    for (uint32_t r = PM_PCNTRL; r <= PM_DEVCTL; r += 4)     /* the 32-bit registers from 10h on */
+        if (r != 0x14 && addr >= r && addr < r + 4)
+            return r;
     if (addr == 0x14 || addr == 0x15)
         return 0x14;
     return addr & ~1u;
+}
+
+static uint32_t pm_reg_width(uint32_t base)
+{
+    return base == PM_TMR || (base >= PM_PCNTRL && base != 0x14) ? 4 : 2;
 }
 
 static uint32_t pm_io_read(void *opaque, uint32_t addr, int size)
@@ -156,7 +166,7 @@ static uint32_t pm_io_read(void *opaque, uint32_t addr, int size)
     for (int i = 0; i < size;) {
         uint32_t a = addr + (uint32_t)i, base = pm_reg_base(a);
         uint32_t word = pm_reg_read(opaque, base) >> (8 * (a - base));
-        uint32_t lane = base == PM_TMR || base == PM_PCNTRL ? 4 - (a - base) : 2 - (a - base);
+        uint32_t lane = pm_reg_width(base) - (a - base);
         if (lane > (uint32_t)(size - i))
             lane = (uint32_t)(size - i);
         v |= (word & (lane >= 4 ? 0xffffffffu : (1u << (8 * lane)) - 1)) << (8 * i);
@@ -169,7 +179,7 @@ static void pm_io_write(void *opaque, uint32_t addr, uint32_t val, int size)
 {
     for (int i = 0; i < size;) {
         uint32_t a = addr + (uint32_t)i, base = pm_reg_base(a), sh = 8 * (a - base);
-        uint32_t lane = base == PM_TMR || base == PM_PCNTRL ? 4 - (a - base) : 2 - (a - base);
+        uint32_t lane = pm_reg_width(base) - (a - base);
         if (lane > (uint32_t)(size - i))
             lane = (uint32_t)(size - i);
         uint32_t mask = (lane >= 4 ? 0xffffffffu : (1u << (8 * lane)) - 1) << sh;
@@ -245,6 +255,8 @@ void piix4_pm_init(Piix4Pm *p, Machine *m, Clock *clock, IrqLine sci)
     for (int i = 0; i < 4; i++)               /* SMBus base and host configuration: stored (no SMBus) */
         p->pci.wmask[PIIX4_SMBBA + i] = i == 0 ? 0xf0 : i == 1 ? 0xff : 0;
     p->pci.wmask[PIIX4_SMBHSTCFG] = 0x0f;
+    for (int i = 0; i < 4; i++)               /* DEVACTB: stored; APMC_EN stays set (no SMM: see the header) */
+        p->pci.wmask[PIIX4_DEVACTB + i] = i == 3 ? 0xfd : 0xff;
     timer_init(&p->timer, clock, pm_timer_cb, p);
 }
 
@@ -265,6 +277,8 @@ void piix4_pm_reset(Piix4Pm *p)
     p->pci.config[PIIX4_SMBBA] = 0x01;
     p->pci.config[PIIX4_SMBBA + 1] = 0;
     p->pci.config[PIIX4_SMBHSTCFG] = 0;
+    memset(&p->pci.config[PIIX4_DEVACTB], 0, 4);
+    p->pci.config[PIIX4_DEVACTB + 3] = (uint8_t)(PIIX4_DEVACTB_APMC_EN >> 24);
     memset(&p->s, 0, sizeof(p->s));
     p->s.tmr_period = pm_ticks(p) >> 23;
     timer_del(&p->timer);

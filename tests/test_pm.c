@@ -86,6 +86,9 @@ START_TEST(identity_and_mapping)
     ck_assert_uint_eq(cfg_read(0, 4), 0x71138086u);
     ck_assert_uint_eq(cfg_read(8, 4), 0x06800003u);
     ck_assert_uint_eq(cfg_read(PIIX4_PMBA, 4), 0x0601);
+    ck_assert_uint_eq(cfg_read(PIIX4_DEVACTB, 4), PIIX4_DEVACTB_APMC_EN);   /* no SMM to set up */
+    cfg_write(PIIX4_DEVACTB, 0, 4);
+    ck_assert_uint_eq(cfg_read(PIIX4_DEVACTB, 4), PIIX4_DEVACTB_APMC_EN);
     cfg_write(PIIX4_PMBA, 0xffffffff, 4);               /* only bits 15:6 stick; bit 0 reads 1 */
     ck_assert_uint_eq(cfg_read(PIIX4_PMBA, 4), 0xffc1);
     cfg_write(PIIX4_PMBA, 0x0601, 4);
