@@ -378,6 +378,7 @@ int main(int argc, char **argv)
     if (o.stats) {
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         exec_print_stats(stderr, env);
+        drive_print_stats(stderr, disks, m.dma_bytes);
         fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
     }
