@@ -454,6 +454,7 @@ int main(int argc, char **argv)
         if (post.writes)
             fprintf(stderr, "  POST port 0x80       %llu writes, last code %02xh\n", (unsigned long long)post.writes,
                     post.last);
+        drive_print_stats(stderr, disks, m.dma_bytes);
         fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
     }
