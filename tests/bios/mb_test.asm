@@ -143,7 +143,7 @@ start:
         mov     edi, [esi]
         CHECK   "mb_mod_head", [edi], 'PCJI'
         CHECK   "mb_mod_head2", [edi + 4], 'TMOD'
-        CHECK   "mb_mod_tail", [edi + 8188], 0x00000FFF
+        CHECK   "mb_mod_tail", [edi + 8188], 2047
         mov     eax, [esi + 4]                  ; the module must not overlap this kernel
         mov     ecx, 0
         cmp     dword [esi], bss_end
