@@ -22,6 +22,7 @@
 #include "disas.h"
 #include "pc.h"
 #include "kernel.h"
+#include "drive.h"
 
 #ifndef PCJIT_VERSION
 #define PCJIT_VERSION "0.1"
@@ -47,6 +48,7 @@ typedef struct Options {
     bool machine_pc;          /* -machine pc: the PC devices (devices/pc.c); else the bare test machine */
     const char *serial;       /* -serial stdio|file:PATH|none (COM1, -machine pc only; default stdio) */
     int icount_shift;         /* -icount N: deterministic device time, 2^N ns per instruction; -1 = host time */
+    DriveOptions drives;      /* -hda.., -drive, -snapshot (app/drive.c; bad input exits 2) */
 } Options;
 
 static _Noreturn void die(const char *fmt, const char *arg)
@@ -82,7 +84,8 @@ static void usage(FILE *f)
             "  -serial stdio|file:PATH|none   COM1 (-machine pc; default stdio)\n"
             "  -icount N             device time follows the instruction count (2^N ns each): deterministic runs\n"
             "  -version, --version   print the version and exit\n"
-            "  -help, --help         print this text and exit\n");
+            "  -help, --help         print this text and exit\n"
+            "%s", drive_usage);
 }
 
 static uint64_t parse_num(const char *s, const char *what)
@@ -230,6 +233,7 @@ static void parse_options(Options *o, int argc, char **argv)
                 die("-icount: shift must be 0..10%s", "");
             o->icount_shift = (int)shift;
         }
+        else if (drive_parse_arg(&o->drives, argc, argv, &i)) ;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) { usage(stdout); exit(0); }
         else { usage(stderr); die("unknown option '%s'", argv[i]); }
     }
@@ -370,8 +374,10 @@ static const char *default_bios(void)
 
 int main(int argc, char **argv)
 {
-    Options o;
+    static Options o;
+    static BlockDev disks[DRIVE_MAX];
     parse_options(&o, argc, argv);
+    drive_open_all(&o.drives, o.machine_pc, disks);
     uint32_t rom_size;
     uint8_t *rom = load_rom(o.bios ? o.bios : default_bios(), &rom_size);
 
@@ -395,6 +401,8 @@ int main(int argc, char **argv)
         PcConfig pcc = { .clock_mode = o.icount_shift >= 0 ? CLOCK_ICOUNT : CLOCK_HOST,
                          .icount_shift = o.icount_shift >= 0 ? o.icount_shift : 0, .serial_out = NULL,
                          .serial_in_fd = -1, .rtc_epoch = -1 };
+        for (int n = 0; n < DRIVE_MAX; n++)
+            pcc.ide[n] = disks[n].open ? &disks[n] : NULL;
         pc_board = calloc(1, sizeof(PcBoard));
         if (!pc_board || pc_init(pc_board, &m, &pcc) < 0)
             die("cannot build the PC board (out of memory or a port conflict)%s", "");
@@ -436,6 +444,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
     }
+    drive_close_all(disks);     /* fdatasync: the guest's writes are on disk before pcjit exits */
     if (m.debugcon)
         fflush(m.debugcon);
     if (serial_out && serial_out != stdout)

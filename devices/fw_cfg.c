@@ -9,7 +9,6 @@
 #include <string.h>
 #include "fw_cfg.h"
 #include "device.h"
-#include "exec.h"
 
 static FwCfgItem *fw_cfg_cur(FwCfg *f)
 {
@@ -31,42 +30,26 @@ static uint8_t fw_cfg_read_byte(FwCfg *f)
     return it->data[f->s.offset++];
 }
 
-/* Guest memory for DMA: page by page through the bus (RAM only; anything else is skipped for reads into the guest
- * and reads as zero), invalidating translated code that the write covers. Returns false if any page was not RAM. */
+/* Guest memory for DMA goes through the bus's DMA path (RAM only, every page checked, translated code the write
+ * covers invalidated). src NULL: zero fill. Returns false if any part was not RAM. */
 static bool fw_cfg_guest_write(FwCfg *f, uint32_t pa, const uint8_t *src, uint32_t len)
 {
+    if (src)
+        return bus_dma_write(f->m, pa, src, len) == 0;
+    static const uint8_t zeros[4096];
     bool ok = true;
     while (len) {
-        uint32_t n = 4096 - (pa & 4095);
-        if (n > len)
-            n = len;
-        bool writable;
-        uint8_t *p = bus_phys_ptr(f->m, pa, &writable);
-        if (p && writable) {
-            if (f->m->cpu)
-                tb_invalidate_phys(f->m->cpu, pa, n);
-            if (src)
-                memcpy(p, src, n);
-            else
-                memset(p, 0, n);
-        } else {
-            ok = false;
-        }
-        if (src)
-            src += n;
+        uint32_t n = len < sizeof(zeros) ? len : (uint32_t)sizeof(zeros);
+        ok = bus_dma_write(f->m, pa, zeros, n) == 0 && ok;
         pa += n;
         len -= n;
-        if (pa == 0)        /* wrapped past 4 GiB */
-            return false;
     }
     return ok;
 }
 
 static bool fw_cfg_guest_read(FwCfg *f, uint32_t pa, uint8_t *dst, uint32_t len)
 {
-    for (uint32_t i = 0; i < len; i++)
-        dst[i] = (uint8_t)bus_phys_read(f->m, pa + i, 1);
-    return true;
+    return bus_dma_read(f->m, pa, dst, len) == 0;
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -82,7 +65,8 @@ static void fw_cfg_dma(FwCfg *f, uint64_t pa64)
     if (pa64 > 0xfffffff0u)
         return;                 /* no RAM there to hold the descriptor or receive the result */
     uint32_t pa = (uint32_t)pa64;
-    fw_cfg_guest_read(f, pa, d, sizeof(d));
+    if (!fw_cfg_guest_read(f, pa, d, sizeof(d)))
+        return;                 /* the descriptor is not in RAM: nowhere to report an error either */
     uint32_t control = be32(d), length = be32(d + 4);
     uint64_t addr = (uint64_t)be32(d + 8) << 32 | be32(d + 12);
     bool error = false;
