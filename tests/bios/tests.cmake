@@ -24,14 +24,16 @@ add_custom_command(OUTPUT ${BIOS_DISK_IMG}
 set(BIOS_MB_ELF ${BIOS_TEST_OUT}/mb_test.elf)
 set(BIOS_MB_AOUT ${BIOS_TEST_OUT}/mb_test_aout.elf)
 set(BIOS_MB_MOD ${BIOS_TEST_OUT}/mb_module.bin)
-add_custom_command(OUTPUT ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD}
+set(BIOS_MB_BAD ${BIOS_TEST_OUT}/mb_test_bad.elf)
+add_custom_command(OUTPUT ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${BIOS_TEST_OUT}
   COMMAND ${NASM} -f bin -o ${BIOS_MB_ELF} ${BIOS_TEST_DIR}/mb_test.asm
   COMMAND ${NASM} -f bin -DAOUT_KLUDGE -o ${BIOS_MB_AOUT} ${BIOS_TEST_DIR}/mb_test.asm
+  COMMAND ${NASM} -f bin -DBAD_LOAD -o ${BIOS_MB_BAD} ${BIOS_TEST_DIR}/mb_test.asm
   COMMAND ${NASM} -f bin -o ${BIOS_MB_MOD} ${BIOS_TEST_DIR}/mb_module.asm
   DEPENDS ${BIOS_TEST_DIR}/mb_test.asm ${BIOS_TEST_DIR}/mb_module.asm
   COMMENT "nasm tests/bios/mb_test.asm, mb_module.asm")
-add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD})
+add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD})
 
 set(GUESTKIT_OUT "/root/gk/out" CACHE PATH "guestkit output (vmlinuz-686, initrd.gz) for the Linux boot tests")
 set(BIOS_LINUX_APPEND "console=ttyS0,115200 panic=-1 mitigations=off cryptomgr.notests=1 noisapnp gk.only=none")
@@ -52,7 +54,12 @@ if(TARGET pcjit)
     add_test(NAME bios_multiboot_aout${sfx}
       COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
               -kernel ${BIOS_MB_AOUT} -initrd ${BIOS_MB_MOD} -append "mbtest arg=42")
+    # a multiboot segment aimed at 0x400 is refused with a message; nothing of the kernel runs (no "ok" line)
+    add_test(NAME bios_multiboot_refused${sfx}
+      COMMAND sh ${BIOS_TEST_DIR}/expect-output.sh "+cannot boot the fw_cfg kernel: multiboot kernel segments outside"
+              "+no bootable device, halted" "-^ok " "-^FAIL" -- ${pcjit_bios} -kernel ${BIOS_MB_BAD} -initrd ${BIOS_MB_MOD})
     set_tests_properties(bios_disk_test${sfx} bios_multiboot_elf${sfx} bios_multiboot_aout${sfx}
+                         bios_multiboot_refused${sfx}
                          PROPERTIES TIMEOUT 60 LABELS "bios;guest")
     if(EXISTS ${GUESTKIT_OUT}/vmlinuz-686 AND EXISTS ${CMAKE_SOURCE_DIR}/devices/piix4_pm.c)
       add_test(NAME bios_linux${sfx}
