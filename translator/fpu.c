@@ -909,25 +909,6 @@ static void fpu_fixed_to_fx(FxCtx *c, fpu_u128 v, int neg, Fx80 *out)
     c->sw = (uint16_t)((c->sw & ~FX_C1) | (t64.sw & (FX_PE | FX_C1)));
 }
 
-/* F2XM1 for 2^-20 <= |x| < 1: e^y - 1 with y = x ln 2, Taylor series in 2^-100 fixed point, one rounding. */
-static bool fpu_f2xm1_fixed(FxCtx *c, Fx80 x, Fx80 *out)
-{
-    int e = (x.se & 0x7fff) - 0x3fff;
-    if (e < -20 || e >= 0 || !(x.m >> 63))
-        return false;
-    /* ln 2 = 0.B17217F7D1CF79AB C9E3B39803F2F6AF...; in 2^-100 units: the 128-bit fraction >> 28 */
-    fpu_u128 ln2 = ((fpu_u128)0xb17217f7d1cf79abull << 64 | 0xc9e3b39803f2f6afull) >> 28;
-    fpu_u128 y = fpu_mul_q100((fpu_u128)x.m << (e + 37), ln2), term = y;
-    int neg = x.se >> 15;
-    __int128 sum = 0;   /* signed: for negative x the terms alternate (y^k has the sign of y for odd k) */
-    for (int k = 1; term != 0 && k < 60; k++) {
-        sum += (neg && (k & 1)) ? -(__int128)term : (__int128)term;
-        term = fpu_mul_q100(term, y) / (fpu_u128)(k + 1);
-    }
-    fpu_fixed_to_fx(c, (fpu_u128)(sum < 0 ? -sum : sum), sum < 0, out);
-    return true;
-}
-
 /* FSIN FCOS FSINCOS FPTAN: 0 sin, 1 cos, 2 sincos, 3 ptan (SDM vol 2: |x| >= 2^63 sets C2, operand unchanged) */
 static void fpu_trig(CpuState *env, int kind)
 {
@@ -1000,36 +981,15 @@ static void fpu_log_exp(CpuState *env, int kind)
     }
     FxCtx c = fpu_ctx(env);
     Fx80 x = fpu_st(env, 0), y = fpu_st(env, 1), r;
-    if (two && (fx_is_nan(y) || fx_is_unsupported(y) || fx_is_nan(x) || fx_is_unsupported(x))) {
-        r = fx_add(&c, x, y);   /* NaN selection and IE as for any two-operand arithmetic */
-    } else if (fpu_trans_special(&c, x, &r)) {
+    if (kind == 1) {
+        r = fx_fyl2x(&c, x, y);
+    } else if (kind == 2) {
+        r = fx_fyl2xp1(&c, x, y);
+    } else if (kind == 3) {
+        r = fx_fpatan(&c, x, y);
     } else {
-        double dx = fpu_to_double(x), dy = fpu_to_double(y), v;
-        if (two && fx_is_denormal(y))
-            c.sw |= FX_DE;
-        if (kind == 0 && fpu_f2xm1_fixed(&c, x, &r))
-            goto done;
-        switch (kind) {
-        case 0: v = expm1(dx * 0.69314718055994530942); break;
-        case 1: {   /* near 1, log2 of the exactly computed x - 1 keeps the relative accuracy */
-            FxCtx t = { 0x037f, 0 };
-            double xm1 = fpu_to_double(fx_sub(&t, x, (Fx80){ 1ull << 63, 0x3fff }));
-            v = dx > 0.5 && dx < 2 ? dy * (log1p(xm1) / 0.69314718055994530942) : dy * log2(dx);
-            break;
-        }
-        case 2: v = dy * log1p(dx) / 0.69314718055994530942; break;
-        default: v = atan2(dy, dx); break;
-        }
-        if (isnan(v)) {
-            c.sw |= FX_IE;
-            r = fx_indefinite();
-        } else {
-            if (kind == 1 && dx == 0 && dy != 0)
-                c.sw |= FX_ZE;   /* log2(0): SDM vol 2 FYL2X */
-            r = fpu_from_double(&c, v, fx_is_zero(x) && kind != 1);
-        }
+        r = fx_f2xm1(&c, x);
     }
-done:
     if (!fpu_commit(env, c.sw))
         return;
     fpu_set(env, two ? 1 : 0, r);

@@ -171,6 +171,11 @@ static Fx80 fx_round80(FxCtx *c, int sign, int32_t exp, u128 sig, int prec)
     return fx_make(sign, r.exp & 0x7fff, r.m);
 }
 
+Fx80 fx_round_ext(FxCtx *c, int sign, int32_t exp, uint64_t hi, uint64_t lo)
+{
+    return fx_round80(c, sign, exp, (u128)hi << 64 | lo, 64);
+}
+
 /* ---- NaN propagation and operand checks (SDM vol 1 4.8.3.5 table 4-7, 8.2.2) ---- */
 
 static Fx80 fx_pick_nan(FxCtx *c, Fx80 a, Fx80 b)
