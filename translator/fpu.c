@@ -6,10 +6,11 @@
  * IE/DE/ZE leaves the destination untouched, unmasked OE/UE store the bias-adjusted result (fpu_soft.c).
  * ST(i) = fpr[(top + i) & 7]; tags are only "empty" bits (fpu_empty), the full tag word is derived on demand.
  * With CR0.NE = 0 (MS-DOS compatibility mode, SDM vol 1 8.7 and D.2) the waiting instruction instead asserts FERR#
- * (machine->ferr; the PC board routes it to IRQ13) and runs; FERR# drops when ES is cleared.
- * Left out (XXX): the processor freezing at the waiting instruction until the interrupt arrives (modelled as: it
- * runs, the interrupt is taken at the next instruction boundary); FERR# on a machine without a PIC (logged);
- * SSE (FXSAVE/FXRSTOR carry MXCSR only); exact transcendental instructions (approximated in host double, below). */
+ * (machine->ferr; the PC board routes it to IRQ13) and the exec loop looks at interrupts before it runs (the
+ * interrupt returns to it); FERR# drops when ES is cleared.
+ * Left out (XXX): staying frozen when no interrupt comes (the instruction then runs, as with IGNNE#); FERR# on a
+ * machine without a PIC (logged); SSE (FXSAVE/FXRSTOR carry MXCSR only); bit-exact trigonometric instructions
+ * (fixed point within 1-2 ulp, host double outside 2^-20 <= |x| < 2^20, below). */
 #include <string.h>
 #include <math.h>
 #include "cpu.h"
@@ -87,6 +88,7 @@ static uint16_t fpu_tag_word(const CpuState *env)
  * that instruction, SDM vol 1 D.2.1.3); it drops when ES is cleared (FNCLEX, FNINIT, FLDCW/FLDENV/FRSTOR). */
 static void fpu_set_ferr(CpuState *env, int level)
 {
+    env->fpu_ferr = (uint8_t)level;
     if (env->machine)
         irq_set(&env->machine->ferr, level);
 }
@@ -125,11 +127,17 @@ static void fpu_check_pending(CpuState *env)
     if (env->cr0 & CR0_NE)
         cpu_raise_exception(env, EXC_MF, -1);
     /* CR0.NE = 0: no #MF; FERR# is asserted and the board interrupts (PC: IRQ13), the handler clears ES and
-     * writes port F0H (IGNNE#). XXX: the processor would freeze here until the interrupt; this instruction runs
-     * and the interrupt is taken at the next boundary (exit_request: the board's line changes set it). */
-    if (env->machine && env->machine->ferr.handler)
-        fpu_set_ferr(env, 1);
-    else
+     * writes port F0H (IGNNE#). The processor stops at this waiting instruction until the interrupt arrives
+     * (SDM vol 1 D.2.1.3): on the assertion, unwind to the exec loop with the state before this instruction, so
+     * that the interrupt (when IF and the PIC let it through) returns to it. When the instruction comes back with
+     * FERR# still asserted (no interrupt taken: IF = 0, IRQ13 masked, or a handler that kept ES), it runs, as with
+     * IGNNE# (XXX: a real P6 would stay frozen until an interrupt when IGNNE# is inactive). */
+    if (env->machine && env->machine->ferr.handler) {
+        if (!env->fpu_ferr) {
+            fpu_set_ferr(env, 1);
+            tb_restart_insn_for_irq(env);
+        }
+    } else
         log_unimplemented_once("x87 FERR# without an interrupt controller (CR0.NE=0)", 0x13);   /* XXX */
 }
 
