@@ -181,6 +181,11 @@ static int fpu_mmu_idx(const FpuMem *m) { return (m->aux & IRM_USER) ? MMU_USER 
 static void fpu_read(CpuState *env, const FpuMem *m, uint8_t *buf, int n)
 {
     uint32_t lin = fpu_lin(env, m, n, false);
+    const uint8_t *p = mmu_tlb_host_ptr(env, lin, n, fpu_mmu_idx(m), false);
+    if (p) {
+        memcpy(buf, p, (size_t)n);
+        return;
+    }
     for (int i = 0; i < n;) {
         int k = n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
         uint32_t v = mmu_ld_lin(env, lin + (uint32_t)i, k, fpu_mmu_idx(m));
@@ -193,12 +198,19 @@ static void fpu_read(CpuState *env, const FpuMem *m, uint8_t *buf, int n)
 /* Check that all n bytes can be written (before any state changes). */
 static void fpu_probe(CpuState *env, const FpuMem *m, int n)
 {
-    mmu_probe_write(env, fpu_lin(env, m, n, true), (uint32_t)n, fpu_mmu_idx(m));
+    uint32_t lin = fpu_lin(env, m, n, true);
+    if (!mmu_tlb_host_ptr(env, lin, n, fpu_mmu_idx(m), true))
+        mmu_probe_write(env, lin, (uint32_t)n, fpu_mmu_idx(m));
 }
 
 static void fpu_write(CpuState *env, const FpuMem *m, const uint8_t *buf, int n)
 {
     uint32_t lin = fpu_lin(env, m, n, true);
+    uint8_t *p = mmu_tlb_host_ptr(env, lin, n, fpu_mmu_idx(m), true);
+    if (p) {
+        memcpy(p, buf, (size_t)n);
+        return;
+    }
     for (int i = 0; i < n;) {
         int k = n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
         uint32_t v = 0;
