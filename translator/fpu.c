@@ -221,18 +221,28 @@ static void fpu_write(CpuState *env, const FpuMem *m, const uint8_t *buf, int n)
     }
 }
 
+/* little-endian n-byte values (n = 2, 4, 8 is a constant after inlining: one host load/store on little-endian
+ * hosts, which x86-64 and aarch64 Linux are) */
 static uint64_t le_get(const uint8_t *p, int n)
 {
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, (size_t)n);
+#else
     for (int i = n - 1; i >= 0; i--)
         v = v << 8 | p[i];
+#endif
     return v;
 }
 
 static void le_put(uint8_t *p, uint64_t v, int n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, (size_t)n);
+#else
     for (int i = 0; i < n; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 static void fpu_unimplemented(CpuState *env, int esc, int modrm)

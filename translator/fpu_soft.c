@@ -115,8 +115,20 @@ static FxRounded fx_round(FxCtx *c, int sign, int32_t exp, u128 sig, int prec, i
     bool inexact, up;
     sig <<= lz;
     exp -= lz;
+    if ((c->cw & (3 << FX_RC_SHIFT)) == 0 && exp >= 1 && exp < emax && prec == 64) {
+        /* fast path: 64 bits, round to nearest even, the result stays normal (a carry reaches at most emax) */
+        uint64_t hi = (uint64_t)(sig >> 64), lo = (uint64_t)sig;
+        bool inc = lo > 1ull << 63 || (lo == 1ull << 63 && (hi & 1));
+        hi += inc;
+        if (hi == 0) {
+            hi = 1ull << 63;
+            exp++;
+        }
+        c->sw = (uint16_t)((c->sw & ~FX_C1) | (lo ? FX_PE : 0) | (inc ? FX_C1 : 0));
+        return (FxRounded){ exp, hi, true };
+    }
     if ((c->cw & (3 << FX_RC_SHIFT)) == 0 && exp >= 1 && exp < emax) {
-        /* fast path: round to nearest even, the result stays normal (a carry out reaches at most emax) */
+        /* the same at 24 or 53 bits */
         u128 one = (u128)1 << shift, rem = sig & (one - 1), half = one >> 1;
         bool inc = rem > half || (rem == half && (sig & one));
         sig = (sig - rem) + (inc ? one : 0);
