@@ -1,5 +1,5 @@
 /* fpu_fast.c — per-form x87 helpers for the common instructions, decoded at translation time (xlat_fpu.c): register
- * and m32fp/m64fp arithmetic, FLD/FILD and FST(P)/FIST(P) of memory. Each handles only the ordinary case and
+ * and m32fp/m64fp arithmetic, FLD/FST/FSTP/FXCH ST(i), FLD/FILD and FST(P)/FIST(P) of memory. Each handles only the ordinary case and
  * otherwise calls the generic helper (fpu.c: helper_fpu_reg / helper_fpu_mem) with the same descriptor, before
  * changing anything, so the result is always what the generic path computes.
  * The ordinary case: no unmasked exception pending (ES clear: nothing to deliver, SDM vol 1 8.6), the control word
@@ -8,7 +8,7 @@
  * segment check needed: flat segments; no fault possible). The arithmetic itself is fpu_soft.c's (fast paths for
  * normal operands there), so every result, flag and C1 is bit-identical to the generic helper's.
  * Invariants: the same FIP/FOP/FDP/FDS bookkeeping as fpu.c (SDM vol 1 8.1.8); helpers.def flags as the generic ones.
- * Left out: compares, FXCH/FLD ST(i)/FSTP ST(i) (the generic register helper is short for them), integer
+ * Left out: compares, FCHS/FABS/FSQRT and the other one-operand forms, integer
  * arithmetic forms (FIADD ...), m80/BCD. */
 #include <string.h>
 #include "cpu.h"
@@ -83,6 +83,44 @@ void helper_fpu_arith_st(CpuState *env, uint32_t a)
     if (a >> 28 & 1) {
         env->fpu_empty |= (uint8_t)(1u << env->fpu_top);
         env->fpu_top = (env->fpu_top + 1) & 7;
+    }
+}
+
+/* FLD ST(i) (kind 0), FST ST(i) (1), FSTP ST(i) (2), FXCH ST(i) (3): a = desc | kind << 16 | i << 20. With the
+ * operands present (and ST(7) free for FLD) nothing can raise an exception; C1 = 0 as fpu.c sets it. */
+void helper_fpu_stack(CpuState *env, uint32_t a)
+{
+    int kind = (int)(a >> 16 & 3), top = env->fpu_top, p0 = top, pi = (top + (int)(a >> 20 & 7)) & 7;
+    uint8_t empty = env->fpu_empty;
+    bool ok = !(env->fpu_sw & FX_ES) && !(empty >> pi & 1);
+    if (kind == 0)
+        ok = ok && (empty >> ((top - 1) & 7) & 1);
+    else
+        ok = ok && !(empty >> p0 & 1);
+    if (!ok) {
+        helper_fpu_reg(env, a & 0xffff);
+        return;
+    }
+    fpu_fast_note(env, a);
+    env->fpu_sw &= (uint16_t)~FX_C1;
+    Fx80 t = env->fpr[p0];
+    switch (kind) {
+    case 0:
+        env->fpu_top = (uint8_t)((top - 1) & 7);
+        env->fpr[env->fpu_top] = env->fpr[pi];
+        env->fpu_empty = (uint8_t)(empty & ~(1u << env->fpu_top));
+        break;
+    case 3:
+        env->fpr[p0] = env->fpr[pi];
+        env->fpr[pi] = t;
+        break;
+    default:
+        env->fpr[pi] = t;
+        if (kind == 2) {
+            env->fpu_empty = (uint8_t)(empty | 1u << top);
+            env->fpu_top = (uint8_t)((top + 1) & 7);
+        }
+        break;
     }
 }
 

@@ -115,20 +115,9 @@ static FxRounded fx_round(FxCtx *c, int sign, int32_t exp, u128 sig, int prec, i
     bool inexact, up;
     sig <<= lz;
     exp -= lz;
-    if ((c->cw & (3 << FX_RC_SHIFT)) == 0 && exp >= 1 && exp < emax && prec == 64) {
-        /* fast path: 64 bits, round to nearest even, the result stays normal (a carry reaches at most emax) */
-        uint64_t hi = (uint64_t)(sig >> 64), lo = (uint64_t)sig;
-        bool inc = lo > 1ull << 63 || (lo == 1ull << 63 && (hi & 1));
-        hi += inc;
-        if (hi == 0) {
-            hi = 1ull << 63;
-            exp++;
-        }
-        c->sw = (uint16_t)((c->sw & ~FX_C1) | (lo ? FX_PE : 0) | (inc ? FX_C1 : 0));
-        return (FxRounded){ exp, hi, true };
-    }
     if ((c->cw & (3 << FX_RC_SHIFT)) == 0 && exp >= 1 && exp < emax) {
-        /* the same at 24 or 53 bits */
+        /* fast path: round to nearest even, the result stays normal (a carry out reaches at most emax); 64-bit
+         * register results take the shorter one in fx_round80 */
         u128 one = (u128)1 << shift, rem = sig & (one - 1), half = one >> 1;
         bool inc = rem > half || (rem == half && (sig & one));
         sig = (sig - rem) + (inc ? one : 0);
@@ -189,10 +178,27 @@ static FxRounded fx_round(FxCtx *c, int sign, int32_t exp, u128 sig, int prec, i
     return (FxRounded){ exp, (uint64_t)(r >> 64), true };
 }
 
-static Fx80 fx_round80(FxCtx *c, int sign, int32_t exp, u128 sig, int prec)
+static inline Fx80 fx_round80(FxCtx *c, int sign, int32_t exp, u128 sig, int prec)
 {
     if (sig == 0)
         return fx_zero(sign);
+    if (prec == 64 && (c->cw & (3 << FX_RC_SHIFT)) == 0) {
+        /* fast path: 64 bits, round to nearest even, normal result (a carry reaches at most FX_EMAX) */
+        int lz = clz128(sig);
+        int32_t e = exp - lz;
+        if (e >= 1 && e < FX_EMAX) {
+            sig <<= lz;
+            uint64_t hi = (uint64_t)(sig >> 64), lo = (uint64_t)sig;
+            bool inc = lo > 1ull << 63 || (lo == 1ull << 63 && (hi & 1));
+            hi += inc;
+            if (hi == 0) {
+                hi = 1ull << 63;
+                e++;
+            }
+            c->sw = (uint16_t)((c->sw & ~FX_C1) | (lo ? FX_PE : 0) | (inc ? FX_C1 : 0));
+            return fx_make(sign, e, hi);
+        }
+    }
     FxRounded r = fx_round(c, sign, exp, sig, prec, FX_EMAX, true);
     return fx_make(sign, r.exp & 0x7fff, r.m);
 }

@@ -48,6 +48,14 @@ static int fpu_fast_form(int esc, int modrm, uint32_t desc, uint32_t *a)
 {
     int reg = modrm >> 3 & 7, i = modrm & 7;
     if (modrm >= 0xc0) {
+        /* FLD ST(i), FXCH (and its aliases DD C8, DF C8), FST ST(i), FSTP ST(i) (and D9 D8, DF D0, DF D8) */
+        int sk = esc == 1 ? (reg == 0 ? 0 : reg == 1 ? 3 : reg == 3 ? 2 : -1) :
+                 esc == 5 ? (reg == 1 ? 3 : reg == 2 ? 1 : reg == 3 ? 2 : -1) :
+                 esc == 7 ? (reg == 1 ? 3 : reg == 2 || reg == 3 ? 2 : -1) : -1;
+        if (sk >= 0) {
+            *a = desc | (uint32_t)sk << 16 | (uint32_t)i << 20;
+            return HELPER_fpu_stack;
+        }
         if ((esc != 0 && esc != 4 && esc != 6) || reg == 2 || reg == 3)
             return -1;                          /* not FADD/FMUL/FSUB(R)/FDIV(R) ST(i) (SDM vol 2 A.5) */
         /* D8: ST(0) = ST(0) op ST(i); DC/DE: ST(i) = ST(i) op ST(0) with the sub/div encodings reversed */
