@@ -394,26 +394,28 @@ Fx80 fx_div(FxCtx *c, Fx80 a, Fx80 b)
 }
 
 /* floor(sqrt(R)) for 2^126 <= R < 2^128, and the remainder R - root^2. Newton's method in integers: the root of the
- * top 64 bits from a chord seed (below the root, relative error < 6 %: four steps reach the 32-bit floor), then one
- * 128/64-bit step (from below it lands at most a few units above) and an exact correction by the remainder. */
+ * top 64 bits from a chord seed (below the root, relative error < 6 %: three steps give 2^-39), then one step
+ * x + (R - x^2) / 2x on the whole radicand (a 128/64-bit division whose quotient fits: x is within 2^33 of the root)
+ * and an exact correction by the remainder. */
 static uint64_t isqrt128(u128 R, u128 *rem_out)
 {
     uint64_t T = (uint64_t)(R >> 64);                                   /* 2^62 <= T < 2^64 */
     uint64_t y = (1ull << 31) + (T - (1ull << 62)) / (3ull << 31);      /* chord: y <= sqrt(T) */
-    for (int i = 0; i < 4; i++) {                                       /* 6 % -> 2e-3 -> 2e-6 -> 1e-12 -> 1e-24 */
+    for (int i = 0; i < 3; i++) {                                       /* 6 % -> 2e-3 -> 2e-6 -> 1e-12 */
         y = (y + T / y) >> 1;
         if (y >> 32)
             y = 0xffffffffull;
     }
     while (y * y > T)
         y--;
-    u128 x = (u128)y << 32;                                             /* <= sqrt(R) */
-    x = (x + R / x) >> 1;                                               /* >= sqrt(R), within a few units */
-    if (x >> 64)
-        x = ~0ull;
-    uint64_t r = (uint64_t)x;
+    uint64_t x = y << 32, rem;                                          /* x^2 <= T 2^64 <= R */
+    u128 D = R - (u128)x * x;                                           /* < 2^99: the quotient below fits */
+    u128 rr = (u128)x + (div128_64((uint64_t)(D >> 64), (uint64_t)D, x, &rem) >> 1);
+    uint64_t r = rr >> 64 ? ~0ull : (uint64_t)rr;                       /* the root is below 2^64 */
     while ((u128)r * r > R)
         r--;
+    while (r != ~0ull && (u128)(r + 1) * (r + 1) <= R)
+        r++;
     *rem_out = R - (u128)r * r;
     return r;
 }
