@@ -1,5 +1,6 @@
 /* fpu_fast.c — per-form x87 helpers for the common instructions, decoded at translation time (xlat_fpu.c): register
- * and m32fp/m64fp arithmetic, FLD/FST/FSTP/FXCH ST(i), FLD/FILD and FST(P)/FIST(P) of memory. Each handles only the ordinary case and
+ * and m32fp/m64fp arithmetic and compares (FCOM/FUCOM/FCOMI families), FLD/FST/FSTP/FXCH ST(i), FLD/FILD and
+ * FST(P)/FIST(P) of memory. Each handles only the ordinary case and
  * otherwise calls the generic helper (fpu.c: helper_fpu_reg / helper_fpu_mem) with the same descriptor, before
  * changing anything, so the result is always what the generic path computes.
  * The ordinary case: no unmasked exception pending (ES clear: nothing to deliver, SDM vol 1 8.6), the control word
@@ -8,7 +9,7 @@
  * segment check needed: flat segments; no fault possible). The arithmetic itself is fpu_soft.c's (fast paths for
  * normal operands there), so every result, flag and C1 is bit-identical to the generic helper's.
  * Invariants: the same FIP/FOP/FDP/FDS bookkeeping as fpu.c (SDM vol 1 8.1.8); helpers.def flags as the generic ones.
- * Left out: compares, FCHS/FABS/FSQRT and the other one-operand forms, integer
+ * Left out: FTST/FXAM, FCHS/FABS/FSQRT and the other one-operand forms, integer
  * arithmetic forms (FIADD ...), m80/BCD. */
 #include <string.h>
 #include "cpu.h"
@@ -124,7 +125,47 @@ void helper_fpu_stack(CpuState *env, uint32_t a)
     }
 }
 
-/* a = desc | op << 16 | (m64 ? 1 : 0) << 20 */
+static const uint16_t fpu_fast_cc[4] = { 0, FX_C0, FX_C3, FX_C0 | FX_C2 | FX_C3 };   /* >, <, =, unordered */
+
+static void fpu_fast_pop(CpuState *env, int n)
+{
+    while (n-- > 0) {
+        env->fpu_empty |= (uint8_t)(1u << env->fpu_top);
+        env->fpu_top = (env->fpu_top + 1) & 7;
+    }
+}
+
+/* FCOM/FCOMP/FUCOM/FUCOMP ST(i), FCOMPP, FUCOMPP (SDM vol 2: C3 C2 C0 from the comparison, C1 = 0), and with
+ * gpr FCOMI/FUCOMI/FCOMIP/FUCOMIP (ZF PF CF; C1 unchanged without underflow):
+ * a = desc | i << 16 | npop << 20 | quiet << 22 | eflags << 23 */
+static void fpu_fast_com(CpuState *env, uint32_t a)
+{
+    int pi = (env->fpu_top + (int)(a >> 16 & 7)) & 7;
+    bool eflags = a >> 23 & 1;
+    if (!fpu_fast_ok(env) || ((env->fpu_empty >> env->fpu_top | env->fpu_empty >> pi) & 1)) {
+        if (eflags)
+            helper_fpu_reg_gpr(env, a & 0xffff);
+        else
+            helper_fpu_reg(env, a & 0xffff);
+        return;
+    }
+    static const uint32_t zpc[4] = { 0, F_CF, F_ZF, F_ZF | F_PF | F_CF };
+    FxCtx c = { env->fpu_cw, 0 };
+    int r = fx_compare(&c, env->fpr[env->fpu_top], env->fpr[pi], a >> 22 & 1);
+    fpu_fast_note(env, a);
+    uint16_t sw = (uint16_t)(env->fpu_sw | (c.sw & FX_EXC));
+    if (eflags)
+        cpu_set_eflags(env, zpc[r], F_ARITH);
+    else
+        sw = (uint16_t)((sw & ~(FX_C0 | FX_C1 | FX_C2 | FX_C3)) | fpu_fast_cc[r]);
+    env->fpu_sw = sw;
+    fpu_fast_pop(env, (int)(a >> 20 & 3));
+}
+
+void helper_fpu_com_st(CpuState *env, uint32_t a) { fpu_fast_com(env, a & ~(1u << 23)); }
+void helper_fpu_comi_st(CpuState *env, uint32_t a) { fpu_fast_com(env, a | 1u << 23); }
+
+/* a = desc | op << 16 | (m64 ? 1 : 0) << 20; op 2/3: FCOM/FCOMP m32fp/m64fp */
 void helper_fpu_arith_m(CpuState *env, uint32_t a, uint32_t off, uint32_t aux)
 {
     bool m64 = a >> 20 & 1;
@@ -141,9 +182,16 @@ void helper_fpu_arith_m(CpuState *env, uint32_t a, uint32_t off, uint32_t aux)
     }
     FxCtx c = { env->fpu_cw, 0 };
     Fx80 src = m64 ? fx_from_f64(&c, v) : fx_from_f32(&c, (uint32_t)v);
-    Fx80 r = fpu_fast_calc(&c, (int)(a >> 16 & 7), env->fpr[env->fpu_top], src);
+    int op = (int)(a >> 16 & 7);
     fpu_fast_note(env, a);
     fpu_fast_note_data(env, a, off);
+    if (op == 2 || op == 3) {
+        int r = fx_compare(&c, env->fpr[env->fpu_top], src, false);
+        env->fpu_sw = (uint16_t)(((env->fpu_sw | (c.sw & FX_EXC)) & ~(FX_C0 | FX_C1 | FX_C2 | FX_C3)) | fpu_fast_cc[r]);
+        fpu_fast_pop(env, op - 2);
+        return;
+    }
+    Fx80 r = fpu_fast_calc(&c, op, env->fpr[env->fpu_top], src);
     fpu_fast_commit(env, c.sw);
     env->fpr[env->fpu_top] = r;
 }

@@ -56,6 +56,21 @@ static int fpu_fast_form(int esc, int modrm, uint32_t desc, uint32_t *a)
             *a = desc | (uint32_t)sk << 16 | (uint32_t)i << 20;
             return HELPER_fpu_stack;
         }
+        /* compares: D8 D0/D8 FCOM(P), DD E0/E8 FUCOM(P), DE D9 FCOMPP, DA E9 FUCOMPP; DB E8/F0 FUCOMI/FCOMI,
+         * DF E8/F0 FUCOMIP/FCOMIP */
+        if ((esc == 0 && (reg == 2 || reg == 3)) || (esc == 5 && (reg == 4 || reg == 5))) {
+            bool quiet = esc == 5;
+            *a = desc | (uint32_t)i << 16 | (uint32_t)(reg & 1) << 20 | (quiet ? 1u << 22 : 0);
+            return HELPER_fpu_com_st;
+        }
+        if ((esc == 6 && modrm == 0xd9) || (esc == 2 && modrm == 0xe9)) {
+            *a = desc | 1u << 16 | 2u << 20 | (esc == 2 ? 1u << 22 : 0);
+            return HELPER_fpu_com_st;
+        }
+        if ((esc == 3 || esc == 7) && (reg == 5 || reg == 6)) {
+            *a = desc | (uint32_t)i << 16 | (esc == 7 ? 1u << 20 : 0) | (reg == 5 ? 1u << 22 : 0);
+            return HELPER_fpu_comi_st;
+        }
         if ((esc != 0 && esc != 4 && esc != 6) || reg == 2 || reg == 3)
             return -1;                          /* not FADD/FMUL/FSUB(R)/FDIV(R) ST(i) (SDM vol 2 A.5) */
         /* D8: ST(0) = ST(0) op ST(i); DC/DE: ST(i) = ST(i) op ST(0) with the sub/div encodings reversed */
@@ -64,7 +79,7 @@ static int fpu_fast_form(int esc, int modrm, uint32_t desc, uint32_t *a)
         *a = desc | op << 16 | d << 20 | s << 24 | (esc == 6 ? 1u << 28 : 0);
         return HELPER_fpu_arith_st;
     }
-    if ((esc == 0 || esc == 4) && reg != 2 && reg != 3) {   /* m32fp / m64fp arithmetic (not FCOM) */
+    if (esc == 0 || esc == 4) {                             /* m32fp / m64fp arithmetic and FCOM(P) */
         *a = desc | (uint32_t)reg << 16 | (esc == 4 ? 1u << 20 : 0);
         return HELPER_fpu_arith_m;
     }
