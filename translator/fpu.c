@@ -10,9 +10,8 @@
  * interrupt returns to it); FERR# drops when ES is cleared.
  * Left out (XXX): staying frozen when no interrupt comes (the instruction then runs, as with IGNNE#); FERR# on a
  * machine without a PIC (logged); SSE (FXSAVE/FXRSTOR carry MXCSR only); bit-exact trigonometric instructions
- * (fixed point within 1-2 ulp, host double outside 2^-20 <= |x| < 2^20, below). */
+ * (fpu_trans.c: within 1 ulp). */
 #include <string.h>
-#include <math.h>
 #include "cpu.h"
 #include "mmu.h"
 #include "helpers.h"
@@ -817,31 +816,7 @@ static void fpu_fcmov(CpuState *env, int esc, int reg, int i)
         fpu_set(env, 0, fpu_st(env, i));
 }
 
-/* ---- transcendental instructions (XXX: approximate) ----
- * First version: evaluated in host IEEE double (libm) on the value rounded to 53 bits, so results carry about 53
- * correct bits instead of the x87's 64 (SDM vol 1 8.3.10: < 1 ulp of extended precision); PE is always reported for
- * inexact results and C1 is 0. Special operands (NaN, infinities, zeros, denormals, invalid domains, |x| >= 2^63
- * for FSIN/FCOS/FSINCOS/FPTAN with C2 = 1) follow SDM vol 2. docs/fpu.md lists what the host comparison shows. */
-
-static double fpu_to_double(Fx80 v)
-{
-    FxCtx c = { 0x037f, 0 };
-    bool ok;
-    uint64_t bits = fx_to_f64(&c, v, &ok);
-    double d;
-    memcpy(&d, &bits, 8);
-    return d;
-}
-
-static Fx80 fpu_from_double(FxCtx *c, double d, bool exact)
-{
-    uint64_t bits;
-    FxCtx t = { 0x037f, 0 };
-    memcpy(&bits, &d, 8);
-    if (!exact)
-        c->sw |= FX_PE;
-    return fx_from_f64(&t, bits);
-}
+/* ---- transcendental instructions (the arithmetic is fpu_trans.c's) ---- */
 
 /* Checks shared by the one-operand functions: returns true when *r is the answer (NaN, invalid). */
 static bool fpu_trans_special(FxCtx *c, Fx80 x, Fx80 *r)
@@ -861,82 +836,6 @@ static bool fpu_trans_special(FxCtx *c, Fx80 x, Fx80 *r)
     if (fx_is_denormal(x))
         c->sw |= FX_DE;
     return false;
-}
-
-/* Sine and cosine in fixed point (2^-100 units) for 2^-20 <= |x| < 2^20: the argument is reduced by the x87's own
- * 66-bit pi/2 (SDM vol 1 8.3.10) exactly, then Taylor series; results rounded once to 64 bits under RC.
- * Returns false outside that range (the double path handles it). */
-typedef unsigned __int128 fpu_u128;
-
-static fpu_u128 fpu_mul_q100(fpu_u128 a, fpu_u128 b)   /* (a * b) >> 100 for a, b < 2^110 */
-{
-    uint64_t a1 = (uint64_t)(a >> 64), a0 = (uint64_t)a, b1 = (uint64_t)(b >> 64), b0 = (uint64_t)b;
-    fpu_u128 p00 = (fpu_u128)a0 * b0, p01 = (fpu_u128)a0 * b1, p10 = (fpu_u128)a1 * b0, p11 = (fpu_u128)a1 * b1;
-    fpu_u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-    fpu_u128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-    return hi << 28 | (fpu_u128)((uint64_t)mid >> 36);
-}
-
-static void fpu_fixed_to_fx(FxCtx *c, fpu_u128 v, int neg, Fx80 *out);
-
-/* sin (want_cos false) or cos of |r| <= ~0.8 given in 2^-100 units */
-static fpu_u128 fpu_taylor(fpu_u128 r, bool want_cos, bool *neg)
-{
-    fpu_u128 r2 = fpu_mul_q100(r, r), term = want_cos ? (fpu_u128)1 << 100 : r, sum = term;
-    *neg = false;
-    for (int k = want_cos ? 1 : 2, i = 1; term != 0 && i < 40; k += 2, i++) {
-        term = fpu_mul_q100(term, r2) / (fpu_u128)(k * (k + 1));
-        sum = (i & 1) ? sum - term : sum + term;
-    }
-    return sum;
-}
-
-static bool fpu_sincos_fixed(FxCtx *c, Fx80 x, int want /* 0 sin, 1 cos */, Fx80 *out)
-{
-    int e = (x.se & 0x7fff) - 0x3fff;
-    if (e < -20 || e >= 20 || !(x.m >> 63))
-        return false;
-    /* pi/2 with the x87's 66-bit pi: M66 * 2^-65 where M66 = 0xC90FDAA22168C234 << 2 | 3; in 2^-100 units: M66 << 35 */
-    fpu_u128 P = ((fpu_u128)0xc90fdaa22168c234ull << 2 | 3) << 35;
-    fpu_u128 X = (fpu_u128)x.m << (e + 37);
-    fpu_u128 k = (X + (P >> 1)) / P;                 /* nearest multiple of pi/2 */
-    __int128 r = (__int128)X - (__int128)(k * P);
-    bool rneg = r < 0;
-    fpu_u128 ar = rneg ? (fpu_u128)(-r) : (fpu_u128)r;
-    int q = (int)(k & 3), sign = x.se >> 15;
-    /* sin(x) for x > 0: q 0 sin r, 1 cos r, 2 -sin r, 3 -cos r; cos(x): q 0 cos r, 1 -sin r, 2 -cos r, 3 sin r */
-    int qq = want ? (q + 1) & 3 : q;
-    bool use_cos = qq & 1, dummy;
-    fpu_u128 v = fpu_taylor(ar, use_cos, &dummy);
-    int neg = (qq >= 2) ^ (!use_cos && rneg);
-    if (!want)
-        neg ^= sign;                                  /* sine is odd */
-    fpu_fixed_to_fx(c, v, neg, out);
-    return true;
-}
-
-/* A fixed-point magnitude v (2^-100 units) with sign neg, rounded once to 64 bits under RC (PE, C1). */
-static void fpu_fixed_to_fx(FxCtx *c, fpu_u128 v, int neg, Fx80 *out)
-{
-    if (v == 0) {
-        *out = (Fx80){ 0, (uint16_t)(neg << 15) };
-        return;
-    }
-    int lz = v >> 64 ? __builtin_clzll((uint64_t)(v >> 64)) : 64 + __builtin_clzll((uint64_t)v);
-    v <<= lz;
-    /* value = v * 2^(-100 - lz); as an 80-bit number: exponent 0x3fff + 27 - lz with the top 64 bits of v */
-    uint64_t hi = (uint64_t)(v >> 64), lo = (uint64_t)v;
-    Fx80 t = { hi, (uint16_t)(neg << 15 | (0x3fff + 27 - lz)) };
-    if (!lo) {
-        *out = t;
-        return;
-    }
-    /* one rounding of hi + lo (with a sticky bit: the series is not exact) under RC, sign included */
-    int llz = __builtin_clzll(lo | 1);
-    Fx80 low = { (lo | 1) << llz, (uint16_t)(neg << 15 | (0x3fff + 27 - lz - 64 - llz)) };
-    FxCtx t64 = { (uint16_t)((c->cw & 0x0c00) | 0x037f), 0 };
-    *out = fx_add(&t64, t, low);
-    c->sw = (uint16_t)((c->sw & ~FX_C1) | (t64.sw & (FX_PE | FX_C1)));
 }
 
 /* FSIN FCOS FSINCOS FPTAN: 0 sin, 1 cos, 2 sincos, 3 ptan (SDM vol 2: |x| >= 2^63 sets C2, operand unchanged) */
@@ -962,32 +861,10 @@ static void fpu_trig(CpuState *env, int kind)
     } else if ((x.se & 0x7fff) >= 0x3fff + 63) {
         env->fpu_sw |= FX_C2;   /* out of range: no change */
         return;
-    } else if (fx_is_zero(x) && kind != 1) {
-        r1 = x;
-        r2 = kind == 2 ? (Fx80){ 1ull << 63, 0x3fff } : r2;
-    } else if (kind <= 1 && fpu_sincos_fixed(&c, x, kind, &r1)) {
-    } else if (kind == 2 && fpu_sincos_fixed(&c, x, 0, &r1)) {
-        FxCtx c2 = c;
-        fpu_sincos_fixed(&c2, x, 1, &r2);
-        c.sw |= c2.sw & FX_PE;
-    } else if (kind == 3 && fpu_sincos_fixed(&c, x, 0, &r2)) {
-        Fx80 cs;
-        FxCtx c2 = c;
-        fpu_sincos_fixed(&c2, x, 1, &cs);
-        r1 = fx_div(&c, r2, cs);   /* tan = sin / cos: two roundings (about 1 ulp) */
-        r2 = (Fx80){ 1ull << 63, 0x3fff };
+    } else if (fx_is_zero(x)) {
+        r1 = kind == 1 ? (Fx80){ 1ull << 63, 0x3fff } : x;   /* sin, tan: the signed zero; cos 0 = 1, exact */
     } else {
-        /* x = d + dl exactly (d: x rounded to 53 bits); first-order correction for dl keeps the input's bits */
-        FxCtx t = { 0x037f, 0 };
-        double d = fpu_to_double(x), dl = fpu_to_double(fx_sub(&t, x, fpu_from_double(&t, d, true)));
-        double sd = sin(d), cd = cos(d);
-        double a = kind == 1 ? cd - dl * sd : sd + dl * cd, b = kind == 2 ? cd - dl * sd : 1.0;
-        if (kind == 3) {
-            double td = tan(d);
-            a = td + dl * (1 + td * td);
-        }
-        r1 = fpu_from_double(&c, a, false);
-        r2 = fpu_from_double(&c, b, kind == 3);
+        fx_trig(&c, x, kind, &r1, &r2);
     }
     if (!fpu_commit(env, c.sw))
         return;

@@ -66,6 +66,9 @@ Fx80 fx_round_ext(FxCtx *c, int sign, int32_t exp, uint64_t hi, uint64_t lo);
 /* transcendental functions in portable extended arithmetic (fpu_trans.c), x = ST(0), y = ST(1); 64-bit results
  * (precision control does not apply), within 1 ulp of the x87, special operands per SDM vol 2 */
 Fx80 fx_f2xm1(FxCtx *c, Fx80 x);             /* 2^x - 1 */
+/* FSIN (kind 0), FCOS (1), FSINCOS (2: *r1 sin, *r2 cos), FPTAN (3: *r1 tan, *r2 = 1) of a finite nonzero x with
+ * |x| < 2^63, reduced exactly by the x87's 66-bit pi/2 */
+void fx_trig(FxCtx *c, Fx80 x, int kind, Fx80 *r1, Fx80 *r2);
 Fx80 fx_fyl2x(FxCtx *c, Fx80 x, Fx80 y);     /* y * log2(x) */
 Fx80 fx_fyl2xp1(FxCtx *c, Fx80 x, Fx80 y);   /* y * log2(x + 1) */
 Fx80 fx_fpatan(FxCtx *c, Fx80 x, Fx80 y);    /* atan(y / x) in the quadrant of (x, y) */

@@ -221,12 +221,77 @@ static Xf xf_expm1(Xf y)
 
 static Xf xf_pi(int32_t e) { return xf_const(e, 0xc90fdaa22168c234ull, 0xc4c6628b80dc1cd1ull); }   /* pi * 2^(e-1) */
 
+/* |x| = k (pi66 / 2) + r exactly, |r| <= pi66/4, with the x87's own 66-bit pi (SDM vol 1 8.3.10): for |x| >= 1/4,
+ * |x| and pi66/2 = M66 2^-65 are integers in 2^-65 units (|x| < 2^63), so the remainder is an exact integer. */
+static Xf xf_reduce_pi2(Fx80 x, int *quadrant)
+{
+    int e = (x.se & 0x7fff) - 16383;
+    Xf ax = xf_from_fx(x);
+    ax.s = 0;
+    *quadrant = 0;
+    if (e < -2)
+        return ax;
+    const u128 M66 = (u128)0xc90fdaa22168c234ull << 2 | 3;
+    u128 N = (u128)x.m << (e + 2), k = N / M66, rem = N - k * M66;
+    int neg = 0;
+    if (rem > M66 >> 1) {           /* M66 is odd: no ties */
+        k++;
+        rem = M66 - rem;
+        neg = 1;
+    }
+    *quadrant = (int)(k & 3);
+    return xf_norm(neg, 127 - 65, rem);
+}
+
+/* sin r (cos false) or cos r for |r| <= pi/4: Taylor series, alternating, sums >= 0.7 */
+static Xf xf_sin_cos(Xf r, bool cos)
+{
+    Xf z = xf_mul(r, r), sum = xf_from_int(1), term = sum;
+    for (uint32_t k = 1; z.m && k < 60; k++) {
+        term = xf_div_small(xf_mul(term, z), cos ? (2 * k - 1) * (2 * k) : (2 * k) * (2 * k + 1));
+        if (!term.m)
+            break;
+        sum = xf_add(sum, (k & 1) ? xf_neg(term) : term);
+        if (term.e < sum.e - 140)
+            break;
+    }
+    return cos ? sum : xf_mul(r, sum);
+}
+
 /* ---- the instructions ---- */
 
 /* the exact or rounded result of an Xf under RC, 64 bits */
 static Fx80 xf_round(FxCtx *c, Xf v)
 {
     return fx_round_ext(c, v.s, v.e + 16383, (uint64_t)(v.m >> 64), (uint64_t)v.m | 1);
+}
+
+/* FSIN (kind 0), FCOS (1), FSINCOS (2: *r1 = sin, *r2 = cos), FPTAN (3: *r1 = tan, *r2 = 1) of a finite nonzero x
+ * with |x| < 2^63 (the caller handles the rest, SDM vol 2); each result rounded once under RC */
+void fx_trig(FxCtx *c, Fx80 x, int kind, Fx80 *r1, Fx80 *r2)
+{
+    int q, sx = x.se >> 15;
+    Xf r = xf_reduce_pi2(x, &q);
+    c->sw &= ~FX_C1;
+    /* |x| = k pi/2 + r, q = k mod 4: sin |x| = S, C, -S, -C and cos |x| = C, -S, -C, S (S = sin r, C = cos r) */
+    Xf S = xf_sin_cos(r, false), C = xf_sin_cos(r, true);
+    Xf s = (q & 1) ? C : S, co = (q & 1) ? xf_neg(S) : C;
+    if (q >= 2) {
+        s = xf_neg(s);
+        co = xf_neg(co);
+    }
+    s.s ^= sx;                                        /* sine is odd, cosine even */
+    *r2 = (Fx80){ 1ull << 63, 0x3fff };
+    if (kind == 3) {
+        *r1 = xf_round(c, xf_div(s, co));
+        return;
+    }
+    *r1 = xf_round(c, kind == 1 ? co : s);
+    if (kind == 2) {
+        FxCtx c2 = *c;
+        *r2 = xf_round(&c2, co);
+        c->sw |= c2.sw & FX_EXC;
+    }
 }
 
 static bool fx_nan_or_unsupported(Fx80 a) { return fx_is_nan(a) || fx_is_unsupported(a); }
