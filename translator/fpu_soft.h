@@ -7,7 +7,7 @@
  * unmasked OE/UE responses of register results (exponent bias-adjusted by 24576, SDM vol 1 8.5.4/8.5.5).
  * Invariants: pure functions of (inputs, ctx->cw); they only OR exception bits into ctx->sw and set/clear C1.
  * Left out: the register stack, tags, unmasked pre-computation exceptions (the caller, fpu.c, decides whether to
- * write a result from the flags returned), the trigonometric functions (fpu.c). */
+ * write a result from the flags returned). */
 #ifndef PCJIT_FPU_SOFT_H
 #define PCJIT_FPU_SOFT_H
 #include <stdint.h>

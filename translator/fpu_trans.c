@@ -1,4 +1,5 @@
-/* fpu_trans.c — FYL2X, FYL2XP1 and FPATAN in portable extended arithmetic (no host floating point at all).
+/* fpu_trans.c — F2XM1 FYL2X FYL2XP1 FPATAN FSIN FCOS FSINCOS FPTAN in portable extended arithmetic (no host
+ * floating point at all).
  * Design: an internal float with a 128-bit significand and an int32 exponent (Xf); every operation truncates and
  * keeps a sticky bit (lowest bit set when anything nonzero was dropped), so an approximation is off by a few units
  * of 2^-125 relative and its error never flips the side of a 64-bit rounding boundary except within that distance.
@@ -7,12 +8,14 @@
  * unmasked responses.
  *   ln m (m in [sqrt2/2, sqrt2)) = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.1716: series sum z^k/(2k+1), z = s^2;
  *   log2(1+x) for |x| < 1/2 = 2 atanh(x/(2+x)) / ln 2 (no cancellation for tiny x, SDM vol 2 FYL2XP1);
- *   atan t (0 <= t <= 1) = atan(c) + atan((t-c)/(1+tc)), c = i/8 nearest to t, then the alternating series.
+ *   atan t (0 <= t <= 1) = atan(c) + atan((t-c)/(1+tc)), c = i/8 nearest to t, then the alternating series;
+ *   2^x - 1 by the exponential series; sin/cos after an exact reduction by the x87's 66-bit pi/2 (SDM vol 1
+ *   8.3.10), Taylor series for |r| <= pi/4, tan = sin/cos rounded once.
  * Special operands follow the tables of SDM vol 2 (FYL2X, FYL2XP1, FPATAN): NaN selection and unsupported encodings
  * as for two-operand arithmetic, log of a negative number and 0 * infinity are invalid (IE, real indefinite), log
  * of zero divides by zero (ZE, infinity of the opposite sign of y), and the signed zeros, pi, pi/2, pi/4, 3pi/4 of
  * FPATAN. Exact results (log2 of a power of two, zeros) report no PE.
- * Accuracy against the host x87 (tests/test_fpu_native.c, docs/fpu.md): within 1 ulp of the 64-bit significand.
+ * Accuracy against the host x87 (tests/test_fpu_trans.c, docs/fpu.md): within 1 ulp of the 64-bit significand.
  * Left out: FYL2XP1 outside its documented domain |x| < 1 - sqrt2/2 is computed as log2(1+x) (the SDM calls the
  * result undefined there). */
 #include "fpu_soft.h"
