@@ -276,7 +276,8 @@ static Fx80 fx_addsub(FxCtx *c, Fx80 a, Fx80 b, int bsign_flip)
             uint64_t tm = ma; ma = mb; mb = tm;
             int ts = sa; sa = sb; sb = ts;
         }
-        u128 A = (u128)ma << 63, B = shr_jam((u128)mb << 63, ea - eb);
+        int32_t d = ea - eb;
+        u128 A = (u128)ma << 63, B = d <= 63 ? (u128)mb << (63 - d) : shr_jam((u128)mb << 63, d);   /* exact */
         u128 S = sa == sb ? A + B : A - B;
         if (S == 0)
             return fx_zero((c->cw >> FX_RC_SHIFT & 3) == FX_RC_DOWN);
