@@ -53,6 +53,7 @@ void fpu_reset(CpuState *env)
     env->fpu_empty = 0xff;
     env->fpu_fop = env->fpu_fcs = env->fpu_fds = 0;
     env->fpu_fip = env->fpu_fdp = 0;
+    env->fpu_ferr = 0;   /* ES is clear: FERR# is not asserted (FNINIT/FNSAVE also lower the line; RESET resets the board) */
 }
 
 static uint16_t fpu_status_word(const CpuState *env)
