@@ -11,10 +11,11 @@
  *   atan t (0 <= t <= 1) = atan(c) + atan((t-c)/(1+tc)), c = i/8 nearest to t, then the alternating series;
  *   2^x - 1 by the exponential series; sin/cos after an exact reduction by the x87's 66-bit pi/2 (SDM vol 1
  *   8.3.10), Taylor series for |r| <= pi/4, tan = sin/cos rounded once.
- * Special operands follow the tables of SDM vol 2 (FYL2X, FYL2XP1, FPATAN): NaN selection and unsupported encodings
- * as for two-operand arithmetic, log of a negative number and 0 * infinity are invalid (IE, real indefinite), log
- * of zero divides by zero (ZE, infinity of the opposite sign of y), and the signed zeros, pi, pi/2, pi/4, 3pi/4 of
- * FPATAN. Exact results (log2 of a power of two, zeros) report no PE.
+ * Special operands follow the tables of SDM vol 2 (FYL2X, FYL2XP1, FPATAN, ...): NaN selection and unsupported
+ * encodings as for two-operand arithmetic, log of a negative number and 0 * infinity are invalid (IE, real
+ * indefinite), log of zero divides by zero (ZE, infinity of the opposite sign of y), and the signed zeros, pi,
+ * pi/2, pi/4, 3pi/4 of FPATAN (fpu.c handles the stack, infinities and zeros of the trigonometric ones). Exact
+ * results (zeros, FYL2X of x = 1) report no PE; FYL2X of any other power of two reports PE, as the host does.
  * Accuracy against the host x87 (tests/test_fpu_trans.c, docs/fpu.md): within 1 ulp of the 64-bit significand.
  * Left out: FYL2XP1 outside its documented domain |x| < 1 - sqrt2/2 is computed as log2(1+x) (the SDM calls the
  * result undefined there). */
