@@ -330,8 +330,9 @@ static int run_machine(CpuState *env, Machine *m, const Options *o, const ExecOp
             fprintf(stderr, "pcjit: instruction limit reached (%llu)\n", (unsigned long long)o->max_insns);
             return EXIT_LIMIT;
         case STOP_HALT:
-            fprintf(stderr, "pcjit: CPU halted at %04x:%08x with nothing that can wake it\n", env->seg[SEG_CS].sel,
-                    env->t[G_EIP]);
+            fprintf(stderr, "pcjit: CPU halted at %04x:%08x with nothing that can wake it (IF=%d, %s)\n",
+                    env->seg[SEG_CS].sel, env->t[G_EIP], (env->t[G_EFLAGS] & F_IF) != 0,
+                    m->clock && clock_next_deadline(m->clock) != CLOCK_NEVER ? "a timer armed" : "no timer armed");
             return 0;
         case STOP_SHUTDOWN:
             fprintf(stderr, "pcjit: guest shut down (triple fault)\n");

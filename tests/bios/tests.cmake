@@ -35,7 +35,6 @@ add_custom_command(OUTPUT ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_M
   COMMENT "nasm tests/bios/mb_test.asm, mb_module.asm")
 add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD})
 
-set(GUESTKIT_OUT "/root/gk/out" CACHE PATH "guestkit output (vmlinuz-686, initrd.gz) for the Linux boot tests")
 set(BIOS_LINUX_APPEND "console=ttyS0,115200 panic=-1 mitigations=off cryptomgr.notests=1 noisapnp gk.only=none")
 if(TARGET pcjit)
   foreach(accel interp jit)
@@ -61,12 +60,12 @@ if(TARGET pcjit)
     set_tests_properties(bios_disk_test${sfx} bios_multiboot_elf${sfx} bios_multiboot_aout${sfx}
                          bios_multiboot_refused${sfx}
                          PROPERTIES TIMEOUT 60 LABELS "bios;guest")
-    if(EXISTS ${GUESTKIT_OUT}/vmlinuz-686 AND EXISTS ${CMAKE_SOURCE_DIR}/devices/piix4_pm.c)
+    if(GUESTKIT_FOUND)
       add_test(NAME bios_linux${sfx}
         COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh $<TARGET_FILE:pcjit> -machine pc -accel ${accel} -m 256
                 -bios ${BIOS_BIN} -serial stdio -no-reboot
                 -kernel ${GUESTKIT_OUT}/vmlinuz-686 -initrd ${GUESTKIT_OUT}/initrd.gz -append "${BIOS_LINUX_APPEND}")
-      set_tests_properties(bios_linux${sfx} PROPERTIES TIMEOUT 600 LABELS "bios;linux")
+      set_tests_properties(bios_linux${sfx} PROPERTIES TIMEOUT 600 LABELS "bios;linux" FIXTURES_REQUIRED guestkit)
     endif()
   endforeach()
 endif()
@@ -77,12 +76,12 @@ if(QEMU_SYSTEM_I386)
             -display none -nodefaults -serial null -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=4
             -no-reboot -m 32 -drive file=${BIOS_DISK_IMG},format=raw,if=ide,snapshot=on)
   set_tests_properties(bios_disk_test_qemu PROPERTIES TIMEOUT 60 LABELS "bios;qemu")
-  if(EXISTS ${GUESTKIT_OUT}/vmlinuz-686)
+  if(GUESTKIT_FOUND)
     add_test(NAME bios_linux_qemu
       COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh ${QEMU_SYSTEM_I386} -accel tcg -cpu pentium3 -m 256
               -bios ${BIOS_BIN} -display none -nodefaults -serial stdio -no-reboot
               -kernel ${GUESTKIT_OUT}/vmlinuz-686 -initrd ${GUESTKIT_OUT}/initrd.gz
               -append "${BIOS_LINUX_APPEND}")
-    set_tests_properties(bios_linux_qemu PROPERTIES TIMEOUT 300 LABELS "bios;qemu;linux")
+    set_tests_properties(bios_linux_qemu PROPERTIES TIMEOUT 300 LABELS "bios;qemu;linux" FIXTURES_REQUIRED guestkit)
   endif()
 endif()
