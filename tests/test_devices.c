@@ -377,6 +377,16 @@ START_TEST(test_pit_mode0_and_4)
     clock_to(t0 + ticks_ns(52));
     ck_assert_int_eq(i8254_get_out(&pit, 0), 1);
     ck_assert_int_eq(sink.rises[0], 2);
+    /* a one-shot whose timer runs 50 ms late (a host stall, past PIT_MAX_LAG_NS): the low pulse and the rising
+     * edge both fall in the skipped span, and IRQ0 must still rise once (Linux's one-shot tick; else the guest
+     * sleeps in HLT forever) */
+    outb(0x43, 0x38);
+    outb(0x40, 50);
+    outb(0x40, 0);
+    clock_advance(&clk, 50000000);
+    ck_assert_int_eq(sink.level[0], 1);
+    ck_assert_int_eq(sink.rises[0], 3);
+    ck_assert_int_eq(clock_next_deadline(&clk), CLOCK_NEVER);
 }
 END_TEST
 
