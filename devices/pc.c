@@ -8,13 +8,15 @@
  * env->exit_request so the exec loop looks at it before the next block.
  * PCI: bus 0 (0xCF8/0xCFC) with the i440FX host bridge at 00:00.0, the PIIX3 ISA bridge at 00:01.0 and its IDE
  * function at 00:01.1 (IRQ14/15, the disks of PcConfig.ide), the PIIX4 ACPI PM function at 00:01.3 (SCI on IRQ 9,
- * soft off → Machine.exit_requested); device DMA invalidates translated code it overwrites
+ * soft off → Machine.exit_requested) and the hotplug ports SeaBIOS's ACPI tables read (acpi_hotplug.c: nothing
+ * is ever hot-plugged); device DMA invalidates translated code it overwrites
  * (Machine.dma_ram_written).
  * Left out: fw_cfg, debug ports (app/debugdev.c), VGA. */
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 #include "pc.h"
+#include "acpi_hotplug.h"
 #include "cpu.h"
 #include "mmu.h"
 #include "exec.h"
@@ -180,7 +182,7 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     if (piix_ide_attach(&pc->ide, &pc->pci) < 0)
         return -1;
     piix4_pm_init(&pc->pm, m, &pc->clock, pc_isa_irq(pc, PC_SCI_IRQ));
-    if (piix4_pm_attach(&pc->pm, &pc->pci) < 0)
+    if (piix4_pm_attach(&pc->pm, &pc->pci) < 0 || acpi_hotplug_attach(m) < 0)
         return -1;
     for (int i = 0; i < 4; i++)
         if (cfg->ide[i] && piix_ide_attach_disk(&pc->ide, i, cfg->ide[i]) < 0)

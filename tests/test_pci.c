@@ -333,6 +333,12 @@ START_TEST(pc_board_has_pci)
     ck_assert_uint_eq(bus_io_read(h->m, 0xcfc, 4), 0x71138086u);
     bus_io_write(h->m, 0xcf8, 0x80000b08u, 4);
     ck_assert_uint_eq(bus_io_read(h->m, 0xcfc, 4), 0x06800003u);
+    /* QEMU's hotplug ports that SeaBIOS's ACPI tables read: nothing inserted, nothing to remove, CPU 0 present */
+    ck_assert_uint_eq(bus_io_read(h->m, 0xae00, 4), 0);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xae04, 4), 0);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xae0c, 4), 0);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xaf00, 1), 1);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xaf01, 1), 0);
     /* the board's reset request through CF9h */
     bus_io_write(h->m, 0xcf9, 0x06, 1);
     ck_assert(h->m->reset_requested);
