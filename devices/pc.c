@@ -11,7 +11,9 @@
  * soft off → Machine.exit_requested) and the hotplug ports SeaBIOS's ACPI tables read (acpi_hotplug.c: nothing
  * is ever hot-plugged); device DMA invalidates translated code it overwrites
  * (Machine.dma_ram_written).
- * Left out: fw_cfg, debug ports (app/debugdev.c), VGA. */
+ * fw_cfg (QEMU's firmware configuration device) at 0x510/0x514 with RAM size and CPU count; the app adds the
+ * kernel, initrd and command line for -kernel.
+ * Left out: debug ports (app/debugdev.c), VGA. */
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,6 +120,8 @@ static void pc_input_poll(void *opaque)
             pc->input_fd = -1;  /* end of input (or an error): stop polling */
             return;
         }
+        if (pc->input_filter)
+            n = (ssize_t)pc->input_filter(pc->input_filter_opaque, buf, (size_t)n);
         uart16550_push_input(&pc->com1, buf, (size_t)n);
     }
     timer_mod(&pc->input_timer, clock_now(&pc->clock) + PC_INPUT_POLL_NS);
@@ -178,6 +182,11 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     pc->i440fx.reset = irq_line(pc_reset_line, pc, 2);
     if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
         return -1;
+    fw_cfg_init(&pc->fw_cfg, m);
+    if (fw_cfg_attach(&pc->fw_cfg) < 0 || fw_cfg_add_i64(&pc->fw_cfg, FW_CFG_RAM_SIZE, m->ram_size) < 0 ||
+        fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_NB_CPUS, 1) < 0 || fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_MAX_CPUS, 1) < 0 ||
+        fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_NOGRAPHIC, 1) < 0)
+        return -1;
     piix_ide_init(&pc->ide, m, &pc->clock, pc_isa_irq(pc, PC_IDE0_IRQ), pc_isa_irq(pc, PC_IDE1_IRQ));
     if (piix_ide_attach(&pc->ide, &pc->pci) < 0)
         return -1;
@@ -197,8 +206,14 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     return 0;
 }
 
+void pc_free(PcBoard *pc)
+{
+    fw_cfg_free(&pc->fw_cfg);
+}
+
 void pc_reset(PcBoard *pc)
 {
+    fw_cfg_reset(&pc->fw_cfg);
     i8259_reset(&pc->pic);
     i8254_reset(&pc->pit);
     mc146818_reset(&pc->rtc);

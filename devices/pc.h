@@ -1,5 +1,5 @@
 /* pc.h — the PC board: the devices of a PC/AT-compatible machine created on a Machine and wired together.
- * Left out (issue 5, still to do): PCI (i440FX/PIIX), IDE, ACPI PM, fw_cfg, VGA — see docs/devices.md. */
+ * Left out (issue 5, still to do): IDE, ACPI PM, VGA — see docs/devices.md. */
 #ifndef PCJIT_PC_H
 #define PCJIT_PC_H
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "port92.h"
 #include "pci.h"
 #include "i440fx.h"
+#include "fw_cfg.h"
 #include "piix_ide.h"
 #include "piix4_pm.h"
 
@@ -38,11 +39,15 @@ typedef struct PcBoard {
     Port92 port92;
     PciBus pci;                 /* bus 0 behind 0xCF8/0xCFC */
     I440fx i440fx;              /* 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge */
+    FwCfg fw_cfg;               /* 0x510/0x511/0x514: what the host was asked to boot (fw_cfg.h) */
     PiixIde ide;                /* 00:01.1 IDE: 1F0h/3F6h IRQ14, 170h/376h IRQ15, bus master IDE */
     Piix4Pm pm;                 /* 00:01.3 ACPI PM: PM1/PM timer/GPE0 at PMBA, SCI on IRQ 9, soft off; APM 0xB2 */
     bool a20_kbc, a20_port92;   /* the two A20 gates (the line is their OR) */
     bool ferr, ferr_latch;      /* the CPU's FERR# level; the IRQ13 latch it sets and port F0H clears */
     int input_fd;
+    /* Optional: sees COM1's input bytes first (the terminal's escape keys); returns how many remain in buf. */
+    size_t (*input_filter)(void *opaque, uint8_t *buf, size_t n);
+    void *input_filter_opaque;
     Timer input_timer;
 } PcBoard;
 
@@ -52,6 +57,8 @@ enum { PC_COM1_BASE = 0x3f8, PC_COM1_IRQ = 4, PC_PIT_IRQ = 0, PC_KBD_IRQ = 1, PC
 /* Create and wire the devices on m (m->cpu must be set: the clock reads its icount, A20 writes its a20_mask).
  * Returns 0, or -1 if a port is already taken. */
 int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg);
+/* Release what pc_init allocated (fw_cfg items). */
+void pc_free(PcBoard *pc);
 /* Machine reset (RESET#): every device to its power-on state except the RTC's time and CMOS RAM. */
 void pc_reset(PcBoard *pc);
 /* The ISA IRQ line n (0-15) as an IrqLine, for other devices of the board. */

@@ -1,0 +1,88 @@
+# tests/bios/tests.cmake — tests of our firmware (bios/, build/bios/bios.bin):
+#   test_bios              Check suite (tests/test_bios.c): POST in-process, IVT/BDA/ACPI/$PIR/PIRQ results
+#   bios_disk_test_*       tests/bios/disk_test.asm, a boot-sector program on a 1 MiB raw disk: INT 13h/15h/1Ah/
+#                          10h/16h services (ok/FAIL lines on port 0xE9, verdict on isa-debug-exit), under pcjit
+#                          (interp, jit; needs the IDE disk: -hda) and qemu-system-i386 with our BIOS
+#   bios_multiboot_*       tests/bios/mb_test.asm, a multiboot kernel (ELF, and a.out kludge) with a module and a
+#                          command line through fw_cfg (-kernel/-initrd/-append), under pcjit interp and jit
+#   bios_linux_*           Debian's 6.1 kernel booted by our BIOS through fw_cfg (when the guestkit cache with
+#                          out/vmlinuz-686 exists) to BOOT-OK and the ACPI S5 power-off: under QEMU, and under pcjit
+#                          once the board has the PIIX4 PM function (devices/piix4_pm.c) that S5 needs
+set(BIOS_TEST_DIR ${CMAKE_SOURCE_DIR}/tests/bios)
+set(BIOS_TEST_OUT ${CMAKE_BINARY_DIR}/bios)
+if(TARGET test_bios)
+  target_compile_definitions(test_bios PRIVATE PCJIT_BIOS_BIN="${BIOS_BIN}")
+  add_dependencies(test_bios bios)
+endif()
+
+set(BIOS_DISK_IMG ${BIOS_TEST_OUT}/disk_test.img)
+add_custom_command(OUTPUT ${BIOS_DISK_IMG}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${BIOS_TEST_OUT}
+  COMMAND ${NASM} -f bin -o ${BIOS_DISK_IMG} ${BIOS_TEST_DIR}/disk_test.asm
+  DEPENDS ${BIOS_TEST_DIR}/disk_test.asm
+  COMMENT "nasm tests/bios/disk_test.asm")
+set(BIOS_MB_ELF ${BIOS_TEST_OUT}/mb_test.elf)
+set(BIOS_MB_AOUT ${BIOS_TEST_OUT}/mb_test_aout.elf)
+set(BIOS_MB_MOD ${BIOS_TEST_OUT}/mb_module.bin)
+set(BIOS_MB_BAD ${BIOS_TEST_OUT}/mb_test_bad.elf)
+add_custom_command(OUTPUT ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${BIOS_TEST_OUT}
+  COMMAND ${NASM} -f bin -o ${BIOS_MB_ELF} ${BIOS_TEST_DIR}/mb_test.asm
+  COMMAND ${NASM} -f bin -DAOUT_KLUDGE -o ${BIOS_MB_AOUT} ${BIOS_TEST_DIR}/mb_test.asm
+  COMMAND ${NASM} -f bin -DBAD_LOAD -o ${BIOS_MB_BAD} ${BIOS_TEST_DIR}/mb_test.asm
+  COMMAND ${NASM} -f bin -o ${BIOS_MB_MOD} ${BIOS_TEST_DIR}/mb_module.asm
+  DEPENDS ${BIOS_TEST_DIR}/mb_test.asm ${BIOS_TEST_DIR}/mb_module.asm
+  COMMENT "nasm tests/bios/mb_test.asm, mb_module.asm")
+add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD})
+
+set(GUESTKIT_OUT "/root/gk/out" CACHE PATH "guestkit output (vmlinuz-686, initrd.gz) for the Linux boot tests")
+set(BIOS_LINUX_APPEND "console=ttyS0,115200 panic=-1 mitigations=off cryptomgr.notests=1 noisapnp gk.only=none")
+if(TARGET pcjit)
+  foreach(accel interp jit)
+    set(sfx "")
+    if(accel STREQUAL "jit")
+      set(sfx "_jit")
+    endif()
+    set(pcjit_bios $<TARGET_FILE:pcjit> -machine pc -accel ${accel} -bios ${BIOS_BIN} -serial stdio -debugcon stdio
+                   -no-reboot -m 32)
+    add_test(NAME bios_disk_test${sfx}
+      COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
+              -drive file=${BIOS_DISK_IMG},format=raw,snapshot=on)
+    add_test(NAME bios_multiboot_elf${sfx}
+      COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
+              -kernel ${BIOS_MB_ELF} -initrd ${BIOS_MB_MOD} -append "mbtest arg=42")
+    add_test(NAME bios_multiboot_aout${sfx}
+      COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
+              -kernel ${BIOS_MB_AOUT} -initrd ${BIOS_MB_MOD} -append "mbtest arg=42")
+    # a multiboot segment aimed at 0x400 is refused with a message; nothing of the kernel runs (no "ok" line)
+    add_test(NAME bios_multiboot_refused${sfx}
+      COMMAND sh ${BIOS_TEST_DIR}/expect-output.sh "+cannot boot the fw_cfg kernel: multiboot kernel segments outside"
+              "+no bootable device, halted" "-^ok " "-^FAIL" -- ${pcjit_bios} -kernel ${BIOS_MB_BAD} -initrd ${BIOS_MB_MOD})
+    set_tests_properties(bios_disk_test${sfx} bios_multiboot_elf${sfx} bios_multiboot_aout${sfx}
+                         bios_multiboot_refused${sfx}
+                         PROPERTIES TIMEOUT 60 LABELS "bios;guest")
+    if(EXISTS ${GUESTKIT_OUT}/vmlinuz-686 AND EXISTS ${CMAKE_SOURCE_DIR}/devices/piix4_pm.c)
+      add_test(NAME bios_linux${sfx}
+        COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh $<TARGET_FILE:pcjit> -machine pc -accel ${accel} -m 256
+                -bios ${BIOS_BIN} -serial stdio -no-reboot
+                -kernel ${GUESTKIT_OUT}/vmlinuz-686 -initrd ${GUESTKIT_OUT}/initrd.gz -append "${BIOS_LINUX_APPEND}")
+      set_tests_properties(bios_linux${sfx} PROPERTIES TIMEOUT 600 LABELS "bios;linux")
+    endif()
+  endforeach()
+endif()
+
+if(QEMU_SYSTEM_I386)
+  add_test(NAME bios_disk_test_qemu
+    COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${QEMU_SYSTEM_I386} -accel tcg -bios ${BIOS_BIN}
+            -display none -nodefaults -serial null -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=4
+            -no-reboot -m 32 -drive file=${BIOS_DISK_IMG},format=raw,if=ide,snapshot=on)
+  set_tests_properties(bios_disk_test_qemu PROPERTIES TIMEOUT 60 LABELS "bios;qemu")
+  if(EXISTS ${GUESTKIT_OUT}/vmlinuz-686)
+    add_test(NAME bios_linux_qemu
+      COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh ${QEMU_SYSTEM_I386} -accel tcg -cpu pentium3 -m 256
+              -bios ${BIOS_BIN} -display none -nodefaults -serial stdio -no-reboot
+              -kernel ${GUESTKIT_OUT}/vmlinuz-686 -initrd ${GUESTKIT_OUT}/initrd.gz
+              -append "${BIOS_LINUX_APPEND}")
+    set_tests_properties(bios_linux_qemu PROPERTIES TIMEOUT 300 LABELS "bios;qemu;linux")
+  endif()
+endif()
