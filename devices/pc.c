@@ -98,6 +98,26 @@ static void pc_dma_ram_written(void *opaque, uint32_t pa, uint32_t len)
         }
 }
 
+/* I440fx.pam_changed: the bus routes 0xC0000-0xFFFFF by PAM now (Machine.pam_attr). Cached host pointers of the
+ * window are stale (TLB), and so are translations of a segment whose reads moved between ROM and RAM (the same
+ * physical address now holds other bytes). Invalidating flags blocks, it frees nothing, so the block doing the
+ * config write finishes; exit_request makes the loop look before chaining on. */
+static void pc_pam_changed(void *opaque, const uint8_t old[7], const uint8_t now[7])
+{
+    PcBoard *pc = opaque;
+    CpuState *env = pc->m->cpu;
+    if (!env)
+        return;
+    tlb_flush_all(env);
+    env->exit_request = 1;
+    for (uint32_t pa = 0xc0000; pa < 0x100000; pa += 0x4000) {
+        int before = pa >= 0xf0000 ? (old[0] >> 4) & 1 : ((old[1 + ((pa - 0xc0000) >> 15)] >> (((pa >> 14) & 1) * 4)) & 1);
+        int after = i440fx_pam_attr(&pc->i440fx, pa) & 1;
+        if (before != after)
+            tb_invalidate_phys(env, pa, 0x4000);
+    }
+}
+
 static void pc_reset_line(void *opaque, int line, int level)
 {
     PcBoard *pc = opaque;
@@ -180,6 +200,10 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     for (int n = 0; n < 16; n++)
         pc->i440fx.isa_irq[n] = pc_isa_irq(pc, n);
     pc->i440fx.reset = irq_line(pc_reset_line, pc, 2);
+    pc->i440fx.pam_changed = pc_pam_changed;
+    pc->i440fx.pam_opaque = pc;
+    m->pam_attr = i440fx_pam_hook;
+    m->pam_opaque = &pc->i440fx;
     if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
         return -1;
     fw_cfg_init(&pc->fw_cfg, m);
