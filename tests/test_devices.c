@@ -879,6 +879,7 @@ START_TEST(test_pc_wiring)
     ck_assert_int_eq(mc146818_get_cmos(&pc->rtc, 0x15) | mc146818_get_cmos(&pc->rtc, 0x16) << 8, 640);
     ck_assert_int_eq(mc146818_get_cmos(&pc->rtc, 0x17), 0);
     m.cpu = NULL;
+    pc_free(pc);
     free(pc);
     free(env);
 }
@@ -949,6 +950,7 @@ START_TEST(test_pc_exec_hlt_wakes_on_timer)
         ck_assert_int_eq(harness_reg(h, G_EIP), 0x100b);
         h->m->clock = NULL;
         harness_free(h);
+        pc_free(pc);
         free(pc);
     }
 }
@@ -994,6 +996,7 @@ START_TEST(test_pc_random_port_io)
     ck_assert_int_eq(env->pending_irq, 1);
     ck_assert_int_eq(m.intr_ack(m.intr_opaque), 0x08);
     m.cpu = NULL;
+    pc_free(pc);
     free(pc);
     free(env);
 }
@@ -1070,6 +1073,7 @@ START_TEST(test_pc_fpu_ferr_irq13)
         ck_assert_int_eq(pc->pic.s.chip[1].level & 0x20, 0);
         h->m->clock = NULL;
         harness_free(h);
+        pc_free(pc);
         free(pc);
     }
 }

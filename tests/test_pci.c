@@ -342,6 +342,7 @@ START_TEST(pc_board_has_pci)
     /* the board's reset request through CF9h */
     bus_io_write(h->m, 0xcf9, 0x06, 1);
     ck_assert(h->m->reset_requested);
+    pc_free(pc);
     free(pc);
     harness_free(h);
 }
@@ -409,6 +410,7 @@ START_TEST(pam_shadowing)
     ck_assert_uint_eq(bus_phys_read(mm, 0xf0000, 1), romf0);
     h->m->rom = NULL;
     h->m->rom_size = 0;
+    pc_free(pc);
     free(pc);
     harness_free(h);
 }
