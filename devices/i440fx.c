@@ -10,10 +10,9 @@
  * Left out: DRAM row boundaries / SMRAM / the error registers of the PMC; the PIIX3's ISA-side registers other
  * than PIRQRC (top-of-memory, XBCS, APIC base, SMI); an ISA device sharing an IRQ with routed INTx (the PIC input
  * takes the last level driven).
- * XXX: the PAM registers are recorded but not applied: the bus keeps 0xC0000-0xFFFFF as writable RAM holding a
- * copy of the ROM (bus_reset), i.e. behaves as if every segment were read/write DRAM. That is what SeaBIOS
- * sets up anyway (PAM = 0x33 while it relocates), but a guest writing the BIOS area after making it read-only
- * (PAM = 0x11) is not stopped. Applying PAM needs the bus to route those pages to ROM/RAM per segment. */
+ * PAM (82441FX 3.2.18): i440fx_pam_attr decodes a segment's read/write enables; the board hands it to the bus as
+ * Machine.pam_attr, which routes 0xC0000-0xFFFFF accordingly (bus.c), and a PAM write calls pam_changed so the
+ * board drops cached mappings and translations of the window. */
 #include <string.h>
 #include "i440fx.h"
 
@@ -44,12 +43,29 @@ static void piix3_rc_write(void *opaque, uint8_t val)
     }
 }
 
+static void i440fx_host_config_write(PciDevice *d, uint32_t off, uint32_t val, int size)
+{
+    I440fx *c = d->opaque;
+    if (off < I440FX_PAM0 + I440FX_NUM_PAM && off + (uint32_t)size > I440FX_PAM0) {
+        const uint8_t *now = &c->host.config[I440FX_PAM0];
+        if (memcmp(c->pam_seen, now, I440FX_NUM_PAM) && c->pam_changed)
+            c->pam_changed(c->pam_opaque, c->pam_seen, now);
+        memcpy(c->pam_seen, now, I440FX_NUM_PAM);
+    }
+}
+
+int i440fx_pam_hook(void *opaque, uint32_t pa)
+{
+    return i440fx_pam_attr(opaque, pa);
+}
+
 void i440fx_init(I440fx *c)
 {
     memset(c, 0, sizeof(*c));
     /* 82441FX PMC: host bridge class 06/00/00, revision 02 (as QEMU's and real boards report) */
     pci_device_init(&c->host, 0x8086, 0x1237, 0x02, 0x060000, 0x00);
     c->host.opaque = c;
+    c->host.config_write = i440fx_host_config_write;
     c->host.wmask[PCI_COMMAND] = 0;             /* the PMC's command bits are hard-wired */
     c->host.wmask[PCI_COMMAND + 1] = 0;
     c->host.wmask[PCI_INTERRUPT_LINE] = 0;
@@ -74,6 +90,9 @@ void i440fx_reset(I440fx *c)
     c->host.config[PCI_STATUS] = 0x80;
     c->host.config[PCI_STATUS + 1] = 0x02;
     memset(&c->host.config[I440FX_PAM0], 0, I440FX_NUM_PAM);
+    if (memcmp(c->pam_seen, &c->host.config[I440FX_PAM0], I440FX_NUM_PAM) && c->pam_changed)
+        c->pam_changed(c->pam_opaque, c->pam_seen, &c->host.config[I440FX_PAM0]);
+    memset(c->pam_seen, 0, I440FX_NUM_PAM);
     /* 82371SB: command 0007h, status 0200h, PIRQRC reset 80h (disabled) */
     c->isa.config[PCI_COMMAND] = 0x07;
     c->isa.config[PCI_STATUS + 1] = 0x02;

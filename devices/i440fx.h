@@ -19,9 +19,14 @@ typedef struct I440fx {
     PciDevice host;     /* 00:00.0 */
     PciDevice isa;      /* 00:01.0 */
     uint8_t rc;         /* reset control (CF9h) */
+    uint8_t pam_seen[7];/* the PAM values last reported through pam_changed */
     uint16_t isa_level; /* the ISA IRQs PCI INTx drives high now (bit n = IRQ n) */
     IrqLine isa_irq[16];/* where routed INTx goes (the PIC's inputs); unconnected by default */
     IrqLine reset;      /* CF9h reset: pulsed high */
+    /* A PAM register changed (old and new values of the 7 registers): the board flushes what caches the mapping
+     * of 0xC0000-0xFFFFF (TLB, translations). NULL: nothing to tell. */
+    void (*pam_changed)(void *opaque, const uint8_t old[7], const uint8_t now[7]);
+    void *pam_opaque;
 } I440fx;
 
 void i440fx_init(I440fx *c);
@@ -39,5 +44,7 @@ void piix3_route_intx(I440fx *c);
 /* PAM attribute of the shadow segment holding physical address pa (0xC0000-0xFFFFF): bit 0 = reads go to DRAM,
  * bit 1 = writes go to DRAM; -1 outside the window. */
 int i440fx_pam_attr(const I440fx *c, uint32_t pa);
+/* The same as a Machine.pam_attr hook (opaque = the I440fx): the board routes 0xC0000-0xFFFFF by it. */
+int i440fx_pam_hook(void *opaque, uint32_t pa);
 
 #endif

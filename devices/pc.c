@@ -8,7 +8,8 @@
  * env->exit_request so the exec loop looks at it before the next block.
  * PCI: bus 0 (0xCF8/0xCFC) with the i440FX host bridge at 00:00.0, the PIIX3 ISA bridge at 00:01.0 and its IDE
  * function at 00:01.1 (IRQ14/15, the disks of PcConfig.ide), the PIIX4 ACPI PM function at 00:01.3 (SCI on IRQ 9,
- * soft off → Machine.exit_requested); device DMA invalidates translated code it overwrites
+ * soft off → Machine.exit_requested) and the hotplug ports SeaBIOS's ACPI tables read (acpi_hotplug.c: nothing
+ * is ever hot-plugged); device DMA invalidates translated code it overwrites
  * (Machine.dma_ram_written).
  * fw_cfg (QEMU's firmware configuration device) at 0x510/0x514 with RAM size and CPU count; the app adds the
  * kernel, initrd and command line for -kernel.
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pc.h"
+#include "acpi_hotplug.h"
 #include "cpu.h"
 #include "mmu.h"
 #include "exec.h"
@@ -94,6 +96,26 @@ static void pc_dma_ram_written(void *opaque, uint32_t pa, uint32_t len)
             tb_invalidate_phys(env, pa, len);
             return;
         }
+}
+
+/* I440fx.pam_changed: the bus routes 0xC0000-0xFFFFF by PAM now (Machine.pam_attr). Cached host pointers of the
+ * window are stale (TLB), and so are translations of a segment whose reads moved between ROM and RAM (the same
+ * physical address now holds other bytes). Invalidating flags blocks, it frees nothing, so the block doing the
+ * config write finishes; exit_request makes the loop look before chaining on. */
+static void pc_pam_changed(void *opaque, const uint8_t old[7], const uint8_t now[7])
+{
+    PcBoard *pc = opaque;
+    CpuState *env = pc->m->cpu;
+    if (!env)
+        return;
+    tlb_flush_all(env);
+    env->exit_request = 1;
+    for (uint32_t pa = 0xc0000; pa < 0x100000; pa += 0x4000) {
+        int before = pa >= 0xf0000 ? (old[0] >> 4) & 1 : ((old[1 + ((pa - 0xc0000) >> 15)] >> (((pa >> 14) & 1) * 4)) & 1);
+        int after = i440fx_pam_attr(&pc->i440fx, pa) & 1;
+        if (before != after)
+            tb_invalidate_phys(env, pa, 0x4000);
+    }
 }
 
 static void pc_reset_line(void *opaque, int line, int level)
@@ -178,6 +200,10 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     for (int n = 0; n < 16; n++)
         pc->i440fx.isa_irq[n] = pc_isa_irq(pc, n);
     pc->i440fx.reset = irq_line(pc_reset_line, pc, 2);
+    pc->i440fx.pam_changed = pc_pam_changed;
+    pc->i440fx.pam_opaque = pc;
+    m->pam_attr = i440fx_pam_hook;
+    m->pam_opaque = &pc->i440fx;
     if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
         return -1;
     fw_cfg_init(&pc->fw_cfg, m);
@@ -189,7 +215,7 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     if (piix_ide_attach(&pc->ide, &pc->pci) < 0)
         return -1;
     piix4_pm_init(&pc->pm, m, &pc->clock, pc_isa_irq(pc, PC_SCI_IRQ));
-    if (piix4_pm_attach(&pc->pm, &pc->pci) < 0)
+    if (piix4_pm_attach(&pc->pm, &pc->pci) < 0 || acpi_hotplug_attach(m) < 0)
         return -1;
     for (int i = 0; i < 4; i++)
         if (cfg->ide[i] && piix_ide_attach_disk(&pc->ide, i, cfg->ide[i]) < 0)

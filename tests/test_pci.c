@@ -333,9 +333,84 @@ START_TEST(pc_board_has_pci)
     ck_assert_uint_eq(bus_io_read(h->m, 0xcfc, 4), 0x71138086u);
     bus_io_write(h->m, 0xcf8, 0x80000b08u, 4);
     ck_assert_uint_eq(bus_io_read(h->m, 0xcfc, 4), 0x06800003u);
+    /* QEMU's hotplug ports that SeaBIOS's ACPI tables read: nothing inserted, nothing to remove, CPU 0 present */
+    ck_assert_uint_eq(bus_io_read(h->m, 0xae00, 4), 0);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xae04, 4), 0);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xae0c, 4), 0);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xaf00, 1), 1);
+    ck_assert_uint_eq(bus_io_read(h->m, 0xaf01, 1), 0);
     /* the board's reset request through CF9h */
     bus_io_write(h->m, 0xcf9, 0x06, 1);
     ck_assert(h->m->reset_requested);
+    pc_free(pc);
+    free(pc);
+    harness_free(h);
+}
+END_TEST
+
+START_TEST(pam_shadowing)
+{
+    /* the board routes 0xC0000-0xFFFFF by the PAM registers: ROM (low alias) or RAM for reads, RAM or nowhere for
+     * writes, per segment, for the CPU's accessors and DMA */
+    Harness *h = harness_new(2);
+    PcBoard *pc = calloc(1, sizeof(*pc));
+    static uint8_t rom[0x20000];
+    for (uint32_t i = 0; i < sizeof(rom); i++)
+        rom[i] = (uint8_t)(i * 7 + 1);
+    h->m->rom = rom;
+    h->m->rom_size = sizeof(rom);
+    PcConfig cfg = { .clock_mode = CLOCK_MANUAL, .serial_in_fd = -1, .rtc_epoch = 0 };
+    ck_assert_int_eq(pc_init(pc, h->m, &cfg), 0);
+    Machine *mm = h->m;
+    memset(mm->ram + 0xc0000, 0xaa, 0x40000);             /* RAM under the window differs from the ROM */
+    uint8_t romf0 = rom[0x10000], rome4 = rom[0x4000];
+    bool w;
+    /* reset: every segment reads the ROM (C/D: nothing), writes go nowhere */
+    ck_assert_uint_eq(bus_phys_read(mm, 0xf0000, 1), romf0);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xe4000, 1), rome4);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xc8000, 4), 0xffffffffu);
+    bus_phys_write(mm, 0xf0000, 0x55, 1);
+    ck_assert_uint_eq(mm->ram[0xf0000], 0xaa);
+    ck_assert_ptr_eq(bus_phys_ptr(mm, 0xf0000, &w), rom + 0x10000);
+    ck_assert(!w);
+    ck_assert_ptr_null(bus_phys_ptr(mm, 0xc8000, &w));
+    /* PAM0 = 10h: F segment reads RAM, writes dropped */
+    bus_io_write(mm, 0xcf8, 0x80000058u, 4);
+    bus_io_write(mm, 0xcfd, 0x10, 1);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xf0000, 1), 0xaa);
+    bus_phys_write(mm, 0xf0000, 0x55, 1);
+    ck_assert_uint_eq(mm->ram[0xf0000], 0xaa);
+    ck_assert_ptr_eq(bus_phys_ptr(mm, 0xf0000, &w), mm->ram + 0xf0000);
+    ck_assert(!w);
+    /* 20h: write-only RAM (the shadowing step: read the ROM, write the RAM at the same address) */
+    bus_io_write(mm, 0xcfd, 0x20, 1);
+    bus_phys_write(mm, 0xf0001, 0x66, 1);
+    ck_assert_uint_eq(mm->ram[0xf0001], 0x66);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xf0001, 1), rom[0x10001]);
+    /* 30h: RAM both ways, direct pointer writable */
+    bus_io_write(mm, 0xcfd, 0x30, 1);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xf0001, 1), 0x66);
+    ck_assert_ptr_eq(bus_phys_ptr(mm, 0xf0000, &w), mm->ram + 0xf0000);
+    ck_assert(w);
+    /* E4000-E7FFF is PAM5's (5Eh) high nibble: make it read-only RAM; E0000 (its low nibble) stays ROM */
+    bus_io_write(mm, 0xcf8, 0x8000005cu, 4);
+    bus_io_write(mm, 0xcfe, 0x10, 1);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xe4000, 1), 0xaa);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xe0000, 1), rom[0]);
+    /* DMA sees the same routing: a write into read-only shadow RAM is dropped, a read of a ROM segment is ROM */
+    uint8_t b[4] = { 1, 2, 3, 4 }, r[4];
+    ck_assert_int_eq(bus_dma_write(mm, 0xe4000, b, 4), 0);
+    ck_assert_uint_eq(mm->ram[0xe4000], 0xaa);
+    ck_assert_int_eq(bus_dma_read(mm, 0xe0000, r, 4), 0);
+    ck_assert_int_eq(memcmp(r, rom, 4), 0);
+    ck_assert_int_eq(bus_dma_write(mm, 0xf0010, b, 4), 0);    /* F segment: RAM read/write */
+    ck_assert_uint_eq(mm->ram[0xf0013], 4);
+    /* a machine reset restores PAM 0: the ROM again */
+    pc_reset(pc);
+    ck_assert_uint_eq(bus_phys_read(mm, 0xf0000, 1), romf0);
+    h->m->rom = NULL;
+    h->m->rom_size = 0;
+    pc_free(pc);
     free(pc);
     harness_free(h);
 }
@@ -356,6 +431,7 @@ int main(void)
     suite_add_tcase(s, tc);
     TCase *board = tcase_create("board");
     tcase_add_test(board, pc_board_has_pci);
+    tcase_add_test(board, pam_shadowing);
     suite_add_tcase(s, board);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -155,6 +155,8 @@ test_main:
         mov     dx, PMB + 4                              ; PM1_CNT: SLP_TYP 0 (soft off), SLP_EN
         mov     ax, 0x2000
         out     dx, ax
+        mov     ecx, 200000000                           ; QEMU acts on the request a little later
+.spin:  loop    .spin
         PRINT   "FAIL soft_off_did_not_power_off"
         mov     al, 1
         out     0xF4, al

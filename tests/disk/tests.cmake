@@ -4,7 +4,9 @@
 #                         the writes in the image file afterwards
 #   disk_pc_ide_snapshot  the same with -snapshot: the image file unchanged
 #   disk_pc_ide_qemu      the same program under qemu-system-i386 (the reference PIIX3/PIIX4), when installed
-#   disk_seabios          SeaBIOS (Debian's seabios package) probes the disk and names it, when installed
+#   disk_seabios          SeaBIOS (Debian's seabios package) probes the disk, boots mbr.asm from it (INT 13h)
+#   disk_linux_ide        SeaBIOS + SYSLINUX + Debian Linux 6.1 with ata_piix read the guestkit disk (when the
+#                         guestkit files are in PCJIT_GUESTKIT_DIR and mkfs.fat/syslinux/mcopy are installed)
 set(DISK_DIR ${CMAKE_SOURCE_DIR}/tests/disk)
 set(DISK_OUT ${CMAKE_BINARY_DIR}/disk)
 set(DISK_BIN ${DISK_OUT}/pc_ide.bin)
@@ -33,6 +35,16 @@ if(TARGET pcjit)
     add_test(NAME disk_seabios COMMAND sh ${DISK_DIR}/seabios.sh $<TARGET_FILE:pcjit> /usr/share/seabios/bios-256k.bin
              ${DISK_MBR})
     set_tests_properties(disk_seabios PROPERTIES TIMEOUT 120 LABELS disk)
+  endif()
+  set(PCJIT_GUESTKIT_DIR "$ENV{HOME}/gk" CACHE PATH "guestkit cache (build.sh output: out/, x/)")
+  file(GLOB GK_KERNELS ${PCJIT_GUESTKIT_DIR}/out/vmlinuz-686 ${PCJIT_GUESTKIT_DIR}/x/linux-image-*-686/boot/vmlinuz-*-686)
+  if(GK_KERNELS AND EXISTS ${PCJIT_GUESTKIT_DIR}/out/initrd.gz AND EXISTS ${PCJIT_GUESTKIT_DIR}/out/disk64.img
+     AND EXISTS /usr/share/seabios/bios-256k.bin)
+    list(GET GK_KERNELS 0 GK_KERNEL)
+    add_test(NAME disk_linux_ide COMMAND sh ${DISK_DIR}/linux-ide.sh $<TARGET_FILE:pcjit>
+             /usr/share/seabios/bios-256k.bin ${GK_KERNEL} ${PCJIT_GUESTKIT_DIR}/out/initrd.gz
+             ${PCJIT_GUESTKIT_DIR}/out/disk64.img)
+    set_tests_properties(disk_linux_ide PROPERTIES TIMEOUT 300 LABELS "disk;linux")
   endif()
 endif()
 if(QEMU_SYSTEM_I386)
