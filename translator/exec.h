@@ -79,7 +79,7 @@ typedef struct ExecOptions {
     FILE *log;                /* -d output, or NULL */
     unsigned log_mask;        /* LOG_* bits */
 } ExecOptions;
-enum { LOG_IN_ASM = 1, LOG_IR = 2, LOG_IR_OPT = 4, LOG_OUT_ASM = 8, LOG_EXEC = 16, LOG_INT = 32, LOG_UNIMP = 64 };
+enum { LOG_IN_ASM = 1, LOG_IR = 2, LOG_IR_OPT = 4, LOG_OUT_ASM = 8, LOG_EXEC = 16, LOG_INT = 32, LOG_UNIMP = 64, LOG_POST = 128 };
 
 int cpu_exec(CpuState *env, const ExecOptions *opt);
 /* -stats output: exec_stats and the bus counters. */
