@@ -2,7 +2,8 @@
 #   test_bios              Check suite (tests/test_bios.c): POST in-process, IVT/BDA/ACPI/$PIR/PIRQ results
 #   bios_disk_test_*       tests/bios/disk_test.asm, a boot-sector program on a 1 MiB raw disk: INT 13h/15h/1Ah/
 #                          10h/16h services (ok/FAIL lines on port 0xE9, verdict on isa-debug-exit), under pcjit
-#                          (interp, jit; needs the IDE disk: -hda) and qemu-system-i386 with our BIOS
+#                          (interp, jit; needs the IDE disk: -hda) and qemu-system-i386 with our BIOS; _big: on a
+#                          sparse 128 GiB disk (LBA48 above and across 2^28, CHS translated to 1024/255/63)
 #   bios_disk_mbr*         tests/disk/mbr.asm (INT 13h read/write/CHS read-back, ACPI soft off) on our firmware
 #   bios_multiboot_*       tests/bios/mb_test.asm, a multiboot kernel (ELF, and a.out kludge) with a module and a
 #                          command line through fw_cfg (-kernel/-initrd/-append), under pcjit interp and jit
@@ -25,6 +26,14 @@ add_custom_command(OUTPUT ${BIOS_DISK_IMG}
   COMMAND ${NASM} -f bin -o ${BIOS_DISK_IMG} ${BIOS_TEST_DIR}/disk_test.asm
   DEPENDS ${BIOS_TEST_DIR}/disk_test.asm
   COMMENT "nasm tests/bios/disk_test.asm")
+# the same test on a sparse disk of 2^28 + 2048 sectors (128 GiB; about 128 KiB on disk): LBA48, 255-head CHS
+set(BIOS_BIG_IMG ${BIOS_TEST_OUT}/disk_test_big.img)
+add_custom_command(OUTPUT ${BIOS_BIG_IMG}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${BIOS_TEST_OUT}
+  COMMAND ${NASM} -f bin -DBIG -o ${BIOS_BIG_IMG} ${BIOS_TEST_DIR}/disk_test.asm
+  COMMAND truncate -s 137440002048 ${BIOS_BIG_IMG}
+  DEPENDS ${BIOS_TEST_DIR}/disk_test.asm
+  COMMENT "nasm tests/bios/disk_test.asm -DBIG (sparse 128 GiB image)")
 set(BIOS_MB_ELF ${BIOS_TEST_OUT}/mb_test.elf)
 set(BIOS_MB_AOUT ${BIOS_TEST_OUT}/mb_test_aout.elf)
 set(BIOS_MB_MOD ${BIOS_TEST_OUT}/mb_module.bin)
@@ -37,7 +46,7 @@ add_custom_command(OUTPUT ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_M
   COMMAND ${NASM} -f bin -o ${BIOS_MB_MOD} ${BIOS_TEST_DIR}/mb_module.asm
   DEPENDS ${BIOS_TEST_DIR}/mb_test.asm ${BIOS_TEST_DIR}/mb_module.asm
   COMMENT "nasm tests/bios/mb_test.asm, mb_module.asm")
-add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD})
+add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_BIG_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD})
 
 set(GUESTKIT_OUT "/root/gk/out" CACHE PATH "guestkit output (vmlinuz-686, initrd.gz) for the Linux boot tests")
 set(BIOS_LINUX_APPEND "console=ttyS0,115200 panic=-1 mitigations=off cryptomgr.notests=1 noisapnp gk.only=none")
@@ -52,6 +61,10 @@ if(TARGET pcjit)
     add_test(NAME bios_disk_test${sfx}
       COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
               -drive file=${BIOS_DISK_IMG},format=raw,snapshot=on)
+    add_test(NAME bios_disk_test_big${sfx}
+      COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
+              -drive file=${BIOS_BIG_IMG},format=raw,snapshot=on)
+    set_tests_properties(bios_disk_test_big${sfx} PROPERTIES TIMEOUT 60 LABELS "bios;guest")
     add_test(NAME bios_multiboot_elf${sfx}
       COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
               -kernel ${BIOS_MB_ELF} -initrd ${BIOS_MB_MOD} -append "mbtest arg=42")
@@ -87,7 +100,11 @@ if(QEMU_SYSTEM_I386)
     COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${QEMU_SYSTEM_I386} -accel tcg -bios ${BIOS_BIN}
             -display none -nodefaults -serial null -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=4
             -no-reboot -m 32 -drive file=${BIOS_DISK_IMG},format=raw,if=ide,snapshot=on)
-  set_tests_properties(bios_disk_test_qemu PROPERTIES TIMEOUT 60 LABELS "bios;qemu")
+  add_test(NAME bios_disk_test_big_qemu
+    COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${QEMU_SYSTEM_I386} -accel tcg -bios ${BIOS_BIN}
+            -display none -nodefaults -serial null -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=4
+            -no-reboot -m 32 -drive file=${BIOS_BIG_IMG},format=raw,if=ide,snapshot=on)
+  set_tests_properties(bios_disk_test_qemu bios_disk_test_big_qemu PROPERTIES TIMEOUT 60 LABELS "bios;qemu")
   if(EXISTS ${GUESTKIT_OUT}/vmlinuz-686)
     add_test(NAME bios_linux_qemu
       COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh ${QEMU_SYSTEM_I386} -accel tcg -cpu pentium3 -m 256
