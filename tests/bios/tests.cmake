@@ -4,6 +4,7 @@
 #                          10h/16h services (ok/FAIL lines on port 0xE9, verdict on isa-debug-exit), under pcjit
 #                          (interp, jit; needs the IDE disk: -hda) and qemu-system-i386 with our BIOS; _big: on a
 #                          sparse 128 GiB disk (LBA48 above and across 2^28, CHS translated to 1024/255/63)
+#   bios_reset_test*       tests/bios/reset_test.asm: a warm reset (port 92h) runs POST again and boots again
 #   bios_disk_mbr*         tests/disk/mbr.asm (INT 13h read/write/CHS read-back, ACPI soft off) on our firmware
 #   bios_multiboot_*       tests/bios/mb_test.asm, a multiboot kernel (ELF, and a.out kludge) with a module and a
 #                          command line through fw_cfg (-kernel/-initrd/-append), under pcjit interp and jit
@@ -34,6 +35,12 @@ add_custom_command(OUTPUT ${BIOS_BIG_IMG}
   COMMAND truncate -s 137440002048 ${BIOS_BIG_IMG}
   DEPENDS ${BIOS_TEST_DIR}/disk_test.asm
   COMMENT "nasm tests/bios/disk_test.asm -DBIG (sparse 128 GiB image)")
+set(BIOS_RESET_IMG ${BIOS_TEST_OUT}/reset_test.img)
+add_custom_command(OUTPUT ${BIOS_RESET_IMG}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${BIOS_TEST_OUT}
+  COMMAND ${NASM} -f bin -o ${BIOS_RESET_IMG} ${BIOS_TEST_DIR}/reset_test.asm
+  DEPENDS ${BIOS_TEST_DIR}/reset_test.asm
+  COMMENT "nasm tests/bios/reset_test.asm")
 set(BIOS_MB_ELF ${BIOS_TEST_OUT}/mb_test.elf)
 set(BIOS_MB_AOUT ${BIOS_TEST_OUT}/mb_test_aout.elf)
 set(BIOS_MB_MOD ${BIOS_TEST_OUT}/mb_module.bin)
@@ -46,7 +53,7 @@ add_custom_command(OUTPUT ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_M
   COMMAND ${NASM} -f bin -o ${BIOS_MB_MOD} ${BIOS_TEST_DIR}/mb_module.asm
   DEPENDS ${BIOS_TEST_DIR}/mb_test.asm ${BIOS_TEST_DIR}/mb_module.asm
   COMMENT "nasm tests/bios/mb_test.asm, mb_module.asm")
-add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_BIG_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD})
+add_custom_target(bios_test_images ALL DEPENDS ${BIOS_DISK_IMG} ${BIOS_BIG_IMG} ${BIOS_RESET_IMG} ${BIOS_MB_ELF} ${BIOS_MB_AOUT} ${BIOS_MB_MOD} ${BIOS_MB_BAD})
 
 set(GUESTKIT_OUT "/root/gk/out" CACHE PATH "guestkit output (vmlinuz-686, initrd.gz) for the Linux boot tests")
 set(BIOS_LINUX_APPEND "console=ttyS0,115200 panic=-1 mitigations=off cryptomgr.notests=1 noisapnp gk.only=none")
@@ -65,6 +72,10 @@ if(TARGET pcjit)
       COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
               -drive file=${BIOS_BIG_IMG},format=raw,snapshot=on)
     set_tests_properties(bios_disk_test_big${sfx} PROPERTIES TIMEOUT 60 LABELS "bios;guest")
+    add_test(NAME bios_reset_test${sfx}        # (no -no-reboot: the guest resets the machine once)
+      COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- $<TARGET_FILE:pcjit> -machine pc -accel ${accel}
+              -bios ${BIOS_BIN} -serial stdio -debugcon stdio -m 32 -drive file=${BIOS_RESET_IMG},format=raw,snapshot=on)
+    set_tests_properties(bios_reset_test${sfx} PROPERTIES TIMEOUT 60 LABELS "bios;guest")
     add_test(NAME bios_multiboot_elf${sfx}
       COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
               -kernel ${BIOS_MB_ELF} -initrd ${BIOS_MB_MOD} -append "mbtest arg=42")
@@ -104,7 +115,12 @@ if(QEMU_SYSTEM_I386)
     COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${QEMU_SYSTEM_I386} -accel tcg -bios ${BIOS_BIN}
             -display none -nodefaults -serial null -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=4
             -no-reboot -m 32 -drive file=${BIOS_BIG_IMG},format=raw,if=ide,snapshot=on)
-  set_tests_properties(bios_disk_test_qemu bios_disk_test_big_qemu PROPERTIES TIMEOUT 60 LABELS "bios;qemu")
+  add_test(NAME bios_reset_test_qemu
+    COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${QEMU_SYSTEM_I386} -accel tcg -bios ${BIOS_BIN}
+            -display none -nodefaults -serial null -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=4
+            -m 32 -drive file=${BIOS_RESET_IMG},format=raw,if=ide,snapshot=on)
+  set_tests_properties(bios_disk_test_qemu bios_disk_test_big_qemu bios_reset_test_qemu
+                       PROPERTIES TIMEOUT 60 LABELS "bios;qemu")
   if(EXISTS ${GUESTKIT_OUT}/vmlinuz-686)
     add_test(NAME bios_linux_qemu
       COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh ${QEMU_SYSTEM_I386} -accel tcg -cpu pentium3 -m 256
