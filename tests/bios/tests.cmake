@@ -14,6 +14,7 @@
 #                          with -icount 3: under host time a loaded host sometimes leaves Linux idle in HLT with no
 #                          timer armed ("CPU halted ... nothing that can wake it", 3 of 8 runs on 2026-12-08, the
 #                          8254's late-timer skip is the suspect), which is not what these tests are about
+find_program(QEMU_SYSTEM_I386 qemu-system-i386)   # (tests/guest finds it too, but is included after this file)
 set(BIOS_TEST_DIR ${CMAKE_SOURCE_DIR}/tests/bios)
 set(BIOS_TEST_OUT ${CMAKE_BINARY_DIR}/bios)
 if(TARGET test_bios)
