@@ -8,6 +8,7 @@
 #   bios_disk_mbr*         tests/disk/mbr.asm (INT 13h read/write/CHS read-back, ACPI soft off) on our firmware
 #   bios_multiboot_*       tests/bios/mb_test.asm, a multiboot kernel (ELF, and a.out kludge) with a module and a
 #                          command line through fw_cfg (-kernel/-initrd/-append), under pcjit interp and jit
+#   bios_syslinux_jit      SYSLINUX boots guestkit's disk through our INT 13h; the whole guestkit run, S5 off
 #   bios_linux_*           Debian's 6.1 kernel booted by our BIOS through fw_cfg (when the guestkit cache with
 #                          out/vmlinuz-686 exists) to BOOT-OK and the ACPI S5 power-off: under QEMU, and under pcjit
 #                          once the board has the PIIX4 PM function (devices/piix4_pm.c) that S5 needs; pcjit runs
@@ -105,6 +106,18 @@ if(TARGET pcjit)
       set_tests_properties(bios_linux${sfx} PROPERTIES TIMEOUT 600 LABELS "bios;linux")
     endif()
   endforeach()
+  # a real boot loader through our INT 13h: SYSLINUX from guestkit's FAT disk loads the kernel and initrd, the
+  # whole guestkit run follows (the 64 MiB disk as the primary slave) and ends in the ACPI power-off
+  if(EXISTS ${GUESTKIT_OUT}/syslinux-boot.img AND EXISTS ${GUESTKIT_OUT}/disk64.img)
+    add_test(NAME bios_syslinux_jit
+      COMMAND sh ${BIOS_TEST_DIR}/expect-output.sh "+pcjit BIOS: booting from hard disk 80h" "+SYSLINUX"
+              "+GUESTKIT BOOT-OK" "+RESULT cpu-int crc32=a060cb7e" "+RESULT fork n=200 ok=200"
+              "+RESULT disk-ide bytes=67108864 crc32=bfc38563" "+reboot: Power down" "=0"
+              "-Kernel panic" "-ACPI BIOS Error" "-ACPI Error"
+              -- $<TARGET_FILE:pcjit> -machine pc -accel jit -icount 3 -m 256 -bios ${BIOS_BIN} -serial stdio
+              -no-reboot -hda ${GUESTKIT_OUT}/syslinux-boot.img -hdb ${GUESTKIT_OUT}/disk64.img -snapshot)
+    set_tests_properties(bios_syslinux_jit PROPERTIES TIMEOUT 600 LABELS "bios;linux")
+  endif()
 endif()
 
 if(QEMU_SYSTEM_I386)
