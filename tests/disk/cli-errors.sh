@@ -52,7 +52,7 @@ expect_err "trailing comma" $M -drive "file=$good,"
 expect_err "drive index 0 is already in use" $M -hda "$good" -drive "file=$good,index=0"
 expect_err "unknown disk option '-hde'" $M -hde "$good"
 expect_err "option -hda needs an argument" $M -hda
-expect_err "disks need the IDE controller of -machine pc" -hda "$good"
+expect_err "disks need the IDE controller of -machine pc" -machine none -hda "$good"
 expect_err "cannot open disk image '$dir/missing.img'" $M -hda "$good" -hdc "$dir/missing.img"
 if [ "$(id -u)" -ne 0 ]; then                    # root may write any file: this case needs a normal user
     chmod a-w "$good"
