@@ -1,13 +1,15 @@
 #!/bin/sh
 # expect-output.sh — run an emulator and pass only if its output (stdout + stderr) contains every WANT pattern
-# (grep -E) and none of the NOT patterns. Usage: expect-output.sh [+WANT | -NOT]... -- EMULATOR ARGS...
-want=""; not=""
+# (grep -E) and none of the NOT patterns, and (with =N) exited with status N.
+# Usage: expect-output.sh [+WANT | -NOT | =N]... -- EMULATOR ARGS...
+want=""; not=""; status=""
 while [ "$1" != "--" ]; do
     case "$1" in
         +*) want="$want
 ${1#+}" ;;
         -*) not="$not
 ${1#-}" ;;
+        =*) status=${1#=} ;;
     esac
     shift
 done
@@ -27,4 +29,5 @@ echo "$not" | while IFS= read -r p; do
     [ -z "$p" ] && continue
     if grep -E -q -- "$p" "$out"; then echo "[expect-output] unexpected: $p"; exit 1; fi
 done || ok=1
+if [ -n "$status" ] && [ "$rc" -ne "$status" ]; then echo "[expect-output] exit status $rc, wanted $status"; ok=1; fi
 exit $ok

@@ -36,15 +36,12 @@ if(TARGET pcjit)
              ${DISK_MBR})
     set_tests_properties(disk_seabios PROPERTIES TIMEOUT 120 LABELS disk)
   endif()
-  set(PCJIT_GUESTKIT_DIR "$ENV{HOME}/gk" CACHE PATH "guestkit cache (build.sh output: out/, x/)")
-  file(GLOB GK_KERNELS ${PCJIT_GUESTKIT_DIR}/out/vmlinuz-686 ${PCJIT_GUESTKIT_DIR}/x/linux-image-*-686/boot/vmlinuz-*-686)
-  if(GK_KERNELS AND EXISTS ${PCJIT_GUESTKIT_DIR}/out/initrd.gz AND EXISTS ${PCJIT_GUESTKIT_DIR}/out/disk64.img
-     AND EXISTS /usr/share/seabios/bios-256k.bin)
-    list(GET GK_KERNELS 0 GK_KERNEL)
+  # the guestkit guest built by the "guestkit" fixture (tests/tests.cmake)
+  if(GUESTKIT_FOUND AND EXISTS /usr/share/seabios/bios-256k.bin)
     add_test(NAME disk_linux_ide COMMAND sh ${DISK_DIR}/linux-ide.sh $<TARGET_FILE:pcjit>
-             /usr/share/seabios/bios-256k.bin ${GK_KERNEL} ${PCJIT_GUESTKIT_DIR}/out/initrd.gz
-             ${PCJIT_GUESTKIT_DIR}/out/disk64.img)
-    set_tests_properties(disk_linux_ide PROPERTIES TIMEOUT 300 LABELS "disk;linux")
+             /usr/share/seabios/bios-256k.bin ${GUESTKIT_OUT}/vmlinuz-686 ${GUESTKIT_OUT}/initrd.gz
+             ${GUESTKIT_OUT}/disk64.img)
+    set_tests_properties(disk_linux_ide PROPERTIES TIMEOUT 300 LABELS "disk;linux" FIXTURES_REQUIRED guestkit)
   endif()
 endif()
 if(QEMU_SYSTEM_I386)
