@@ -12,10 +12,40 @@ if ! "$lg" --build-only > "$tmp/build.log" 2>&1; then
     exit 1
 fi
 truncate -s 1M "$tmp/disk.img"
-# commands arrive after the shell is up (the UART has a 16-byte FIFO, the kernel's buffer takes the rest)
-{ sleep 1; printf 'echo ANSWER-$((6*7))\n'; printf 'grep -m1 "model name" /proc/cpuinfo\n'
-  printf 'echo PCJIT-SECTOR-OK | dd of=/dev/sda bs=512 seek=7 conv=sync 2>/dev/null; sync; echo WROTE\n'
-  printf 'poweroff -f\n'; sleep 600; } | PCJIT=$pcjit timeout 300 "$lg" -hda "$tmp/disk.img" > "$tmp/out" 2>&1
+# the commands are typed once the guest's /init has said it is ready (input that arrives while the kernel resets
+# the UART is lost, as on a real serial line); then the guest must power off by itself
+python3 - "$lg" "$tmp/disk.img" "$tmp/out" "$pcjit" <<'PY'
+import os, subprocess, sys, time
+lg, disk, out, pcjit = sys.argv[1:5]
+log = open(out, "wb")
+p = subprocess.Popen([lg, "-hda", disk], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                     env=dict(os.environ, PCJIT=pcjit))
+buf, t0, sent = b"", time.monotonic(), False
+cmds = b'echo ANSWER-$((6*7))\ngrep -m1 "model name" /proc/cpuinfo\n' \
+       b'echo PCJIT-SECTOR-OK | dd of=/dev/sda bs=512 seek=7 conv=sync 2>/dev/null; sync; echo WROTE\npoweroff -f\n'
+os.set_blocking(p.stdout.fileno(), False)
+while p.poll() is None and time.monotonic() - t0 < 280:
+    try:
+        chunk = os.read(p.stdout.fileno(), 65536)
+    except BlockingIOError:
+        chunk = None
+    if chunk:
+        buf += chunk
+        log.write(chunk)
+        log.flush()
+        if not sent and b"to switch the machine off" in buf:
+            time.sleep(1)
+            p.stdin.write(cmds)
+            p.stdin.flush()
+            sent = True
+    else:
+        time.sleep(0.05)
+if p.poll() is None:
+    p.kill()
+rest = p.stdout.read() if p.stdout else b""
+log.write(rest or b"")
+sys.exit(p.wait() & 0xff)
+PY
 rc=$?
 grep -v '^pcjit: bus' "$tmp/out" | tail -n 15
 ok=1
