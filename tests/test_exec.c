@@ -548,9 +548,9 @@ END_TEST
 START_TEST(test_cache_full_flushes)
 {
     select_engine(_i);
-    /* 70000 one-instruction blocks (HLT at every address) overflow the 65536-TB pool: the cache flushes itself and
-     * keeps working; pages lose and regain their code state coherently. */
-    enum { N = 70000, BASE = 0x100000 };
+    /* 270000 one-instruction blocks (HLT at every address) overflow the 262144-TB pool (tb.c TB_POOL_SIZE): the
+     * cache flushes itself and keeps working; pages lose and regain their code state coherently. */
+    enum { N = 270000, BASE = 0x100000 };
     harness_flat32(h, GDT);
     harness_fill(h, BASE, 0xf4, N);
     uint64_t flushes = exec_stats.tb_flushes;

@@ -48,7 +48,7 @@
 #define JIT_BACKEND ((const Backend *)NULL)
 #endif
 
-enum { JIT_DEFAULT_SIZE = 64 << 20 };
+enum { JIT_DEFAULT_SIZE = 128 << 20 };
 
 enum { JIT_VIEWS_DUAL = 1, JIT_VIEWS_MPROTECT, JIT_VIEWS_APPLE };
 

@@ -21,8 +21,8 @@
 enum {
     TB_HASH_BITS = 16,
     TB_HASH_SIZE = 1 << TB_HASH_BITS,
-    TB_POOL_SIZE = 65536,                   /* TBs between flushes */
-    TB_ARENA_SIZE = 48 << 20,               /* bytes of ops + insn tables between flushes */
+    TB_POOL_SIZE = 1 << 18,                 /* TBs between flushes (a Linux boot + guestkit run translates ~110 k) */
+    TB_ARENA_SIZE = 192 << 20,              /* bytes of ops + insn tables between flushes (malloc: untouched pages cost nothing) */
     TB_PAGE_L1 = 1024, TB_PAGE_L2 = 1024,   /* 2-level table over the 1M physical pages */
     TB_JMP_CACHE = 4096,                    /* direct-mapped by linear pc: the last TB found there */
     CODE_BITMAP_WRITES = 8,                 /* stores to a code page before it gets a code-byte bitmap */
