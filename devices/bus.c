@@ -247,9 +247,9 @@ uint32_t bus_phys_read(Machine *m, uint32_t pa, int size)
         const uint8_t *rom = bus_rom_low(m, pa);
         return rom && bus_rom_low(m, pa + (uint32_t)size - 1) ? host_read(rom, size) : size_mask(size);
     }
-    if (pa < m->ram_size && size <= (int)(m->ram_size - pa))
+    if (pa < m->ram_size && (uint32_t)size <= m->ram_size - pa)
         return host_read(m->ram + pa, size);
-    if (bus_in_rom(m, pa) && size <= (int)(0x100000000ull - pa))
+    if (bus_in_rom(m, pa) && (uint64_t)size <= 0x100000000ull - pa)
         return host_read(m->rom + (pa - (uint32_t)(0x100000000ull - m->rom_size)), size);
     bus_log_unassigned_addr(pa, false, size);
     return size_mask(size);
@@ -267,7 +267,7 @@ void bus_phys_write(Machine *m, uint32_t pa, uint32_t val, int size)
     int pam = bus_pam(m, pa);
     if (pam >= 0 && !(pam & 2))
         return;     /* shadow RAM write-protected: the write goes to the ROM, which ignores it */
-    if (pa < m->ram_size && size <= (int)(m->ram_size - pa)) {
+    if (pa < m->ram_size && (uint32_t)size <= m->ram_size - pa) {
         /* device DMA and page-table updates must not leave stale translations (the CPU's stores to RAM do not
          * come here: the softmmu writes RAM directly after its own check) */
         if (m->cpu && tb_page_has_code(m->cpu, pa))

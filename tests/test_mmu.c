@@ -502,6 +502,24 @@ START_TEST(test_victim_tlb)
 }
 END_TEST
 
+/* RAM above 2 GiB: bus_phys_read/write of low addresses compared the room left as a signed int, which went
+ * negative once ram_size - pa passed 2^31, so page walks and firmware reads saw unassigned memory (Linux with
+ * -m 2100 triple-faulted). */
+START_TEST(test_ram_above_2g)
+{
+    Machine *big = calloc(1, sizeof(*big));
+    ck_assert_ptr_nonnull(big);
+    bus_init(big, 2100u << 20);
+    memcpy(big->ram + 0x1000, "\x78\x56\x34\x12", 4);
+    ck_assert_uint_eq(bus_phys_read(big, 0x1000, 4), 0x12345678u);
+    bus_phys_write(big, 0x83000000u, 0xabcd, 2);
+    ck_assert_uint_eq(bus_phys_read(big, 0x83000000u, 2), 0xabcd);
+    ck_assert_uint_eq(bus_phys_read(big, 2100u << 20, 4), 0xffffffffu);   /* past the end: unassigned */
+    bus_free(big);
+    free(big);
+}
+END_TEST
+
 START_TEST(test_invlpg_large_page)
 {
     uint32_t v;
@@ -776,6 +794,7 @@ static Suite *mmu_suite(void)
     tcase_add_test(tc, test_crossing_store_no_partial_write);
     tcase_add_test(tc, test_tlb_caching_and_flush);
     tcase_add_test(tc, test_victim_tlb);
+    tcase_add_test(tc, test_ram_above_2g);
     tcase_add_test(tc, test_invlpg_large_page);
     tcase_add_test(tc, test_segment_checks);
     tcase_add_test(tc, test_mmu_ld_st_segmented);
