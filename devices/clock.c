@@ -80,7 +80,22 @@ static void clock_update_poll(Clock *c)
 static void clock_compute_poll(Clock *c)
 {
     if (c->mode != CLOCK_ICOUNT) {
-        c->poll_icount = (c->icount ? *c->icount : 0) + CLOCK_HOST_POLL_INSNS;
+        /* Host time: poll again well before the first deadline, assuming the guest runs at least
+         * CLOCK_HOST_MIN_RATE instructions per microsecond (slower phases poll late by at most the cap's worth of
+         * instructions); between CLOCK_HOST_POLL_INSNS and CLOCK_HOST_POLL_MAX instructions. Each poll reads the
+         * host clock and ends in-code chaining, so polling every few thousand instructions cost ~5 % of a Linux
+         * workload. */
+        uint64_t insns = CLOCK_HOST_POLL_MAX;
+        int64_t d = clock_next_deadline(c);
+        if (d != CLOCK_NEVER) {
+            int64_t delta = d - clock_now(c);
+            insns = delta <= 0 ? CLOCK_HOST_POLL_INSNS : (uint64_t)delta / 1000 * CLOCK_HOST_MIN_RATE;
+            if (insns < CLOCK_HOST_POLL_INSNS)
+                insns = CLOCK_HOST_POLL_INSNS;
+            if (insns > CLOCK_HOST_POLL_MAX)
+                insns = CLOCK_HOST_POLL_MAX;
+        }
+        c->poll_icount = (c->icount ? *c->icount : 0) + insns;
         return;
     }
     int64_t d = clock_next_deadline(c);

@@ -7,8 +7,8 @@
  * Invariants: now never goes backwards; a timer callback runs only from clock_run_timers (the exec loop's block
  * boundary, or the HLT idle path), never from a device access, so device callbacks are not re-entered; timers run
  * in deadline order and a callback may re-arm its own timer or any other.
- * poll_icount tells the exec loop when to call clock_poll next: exactly at the first deadline in icount mode, every
- * CLOCK_HOST_POLL_INSNS instructions in host mode; the loop also stops in-code block chaining there
+ * poll_icount tells the exec loop when to call clock_poll next: exactly at the first deadline in icount mode, in
+ * host mode early enough for the first deadline at CLOCK_HOST_MIN_RATE (within 4 k .. 64 k instructions); the loop also stops in-code block chaining there
  * (CpuState.chain_icount_limit), and *kick makes a running chain notice a deadline that moved earlier.
  * Left out: multiple clocks (one per machine is enough), warping host time forward. */
 #ifndef PCJIT_CLOCK_H
@@ -18,7 +18,9 @@
 
 typedef enum ClockMode { CLOCK_HOST, CLOCK_ICOUNT, CLOCK_MANUAL } ClockMode;
 
-enum { CLOCK_HOST_POLL_INSNS = 4096 };
+/* host mode polling: at least every CLOCK_HOST_POLL_INSNS..CLOCK_HOST_POLL_MAX instructions, sooner the nearer
+ * the first deadline is, at an assumed CLOCK_HOST_MIN_RATE guest instructions per microsecond (clock.c) */
+enum { CLOCK_HOST_POLL_INSNS = 4096, CLOCK_HOST_POLL_MAX = 65536, CLOCK_HOST_MIN_RATE = 50 };
 #define CLOCK_NEVER INT64_MAX
 
 typedef struct Clock Clock;
