@@ -363,6 +363,7 @@ int main(int argc, char **argv)
 
     ExecOptions eo = { .accel = o.accel, .disas = disas_guest, .max_insns = o.max_insns, .log = log,
                        .log_mask = o.log_mask };
+    jit_set_stats(o.stats);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int status = run_machine(env, &m, &o, &eo);
@@ -372,6 +373,7 @@ int main(int argc, char **argv)
         exec_print_stats(stderr, env);
         fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
+        jit_print_stats(stderr);
     }
     if (m.debugcon)
         fflush(m.debugcon);
