@@ -19,7 +19,7 @@ endforeach()
 # Suites whose harness runs default to the interpreter: run them again on the JIT (STYLE.md: every CPU test runs
 # under the interpreter and each JIT backend). Suites not listed pick their engines themselves (test_exec,
 # test_system, test_xlat_alu run each case under interp, jit and lockstep).
-if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+if(PCJIT_HOST_JIT)
   foreach(name test_xlat_ctl test_fpu_soft test_fpu_native test_fuzz_code)
     if(TARGET ${name})
       add_test(NAME ${name}_jit COMMAND ${name})
