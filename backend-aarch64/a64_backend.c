@@ -51,6 +51,7 @@ typedef struct A64Stub {
     uint8_t *jumps[STUB_MAX_JUMPS];   /* branches to point at the stub */
     uint8_t *back;                    /* where the stub returns */
     int8_t val_reg;                   /* ST: host register with the value */
+    int8_t off_reg;                   /* the access's offset (SEG) or linear address (LD/ST), X1 for the C call */
     int8_t ng;
     int8_t gregs[IR_NUM_GLOBALS];     /* dirty globals to write back before calling C (-1: the constant gimms) */
     int16_t gtemps[IR_NUM_GLOBALS];
@@ -67,6 +68,8 @@ typedef struct A64Ctx {
     int nstubs, nfix;
     A64Stub stubs[MAX_STUBS];
     struct { uint8_t *insn; uint16_t label; } fix[TB_MAX_OPS];
+    int npend;                                          /* 64-bit constants waiting for the next literal pool */
+    struct { uint8_t *insn; uint64_t val; } pend[8];
     uint8_t *label_addr[65536];
 } A64Ctx;
 
@@ -432,6 +435,7 @@ static A64Stub *a64_new_stub(A64Ctx *c, int kind, const IrOp *op, int idx)
     s->op = op;
     s->opidx = (uint16_t)idx;
     s->val_reg = -1;
+    s->off_reg = A64_X1;
     s->ng = (int8_t)ra_dirty_globals(&c->ra, s->gregs, s->gtemps, s->gimms);
     return s;
 }
@@ -458,16 +462,19 @@ static uint32_t a64_seg_off(unsigned seg, size_t field)
     return (uint32_t)(offsetof(CpuState, seg) + seg * sizeof(SegCache) + field);
 }
 
-/* Inline segment check of [w1, w1+size) (interp_linear's fast test); failures call seg_check_access. */
-static void a64_seg_check(A64Ctx *c, const IrOp *op, int idx, unsigned seg, unsigned size, bool write)
+/* Inline segment check of [off, off+size) (interp_linear's fast test; off = the offset's register, kept);
+ * failures call seg_check_access. */
+static void a64_seg_check(A64Ctx *c, const IrOp *op, int idx, int off, unsigned size, bool write)
 {
     CodeBuf *cb = c->cb;
+    unsigned seg = op->aux & IRM_SEG_MASK;
     A64Stub *s = a64_new_stub(c, STUB_SEG, op, idx);
+    s->off_reg = (int8_t)off;
     a64_env_ld32(cb, A64_X2, a64_seg_off(seg, offsetof(SegCache, lo)));
-    a64_cmp_rr(cb, A64_X1, A64_X2);
+    a64_cmp_rr(cb, off, A64_X2);
     a64_stub_bcond(c, s, A64_CC_LO);
     a64_env_ld32(cb, A64_X2, a64_seg_off(seg, offsetof(SegCache, hi)));
-    a64_subs_rrr(cb, A64_X2, A64_X2, A64_X1);    /* hi - off; borrow: off above hi */
+    a64_subs_rrr(cb, A64_X2, A64_X2, off);       /* hi - off; borrow: off above hi */
     a64_stub_bcond(c, s, A64_CC_LO);
     if (size > 1) {
         a64_cmp_ri(cb, A64_X2, size - 1);
@@ -481,9 +488,10 @@ static void a64_seg_check(A64Ctx *c, const IrOp *op, int idx, unsigned seg, unsi
     s->back = cb->p;
 }
 
-/* w1 = offset on entry; leaves w1 = linear address and x2 = the TLB entry's addend on the fast path (the access is
- * [x2, w1, UXTW]). Returns the miss stub. */
-static A64Stub *a64_tlb_lookup(A64Ctx *c, const IrOp *op, int idx, int kind, int val_reg)
+/* off = the register holding the offset (not written). Leaves x2 = the TLB entry's addend on the fast path and
+ * returns in *lin the register holding the linear address (off itself for SEG_NONE, else w1): the access is
+ * [x2, lin, UXTW]. Returns the miss stub. */
+static A64Stub *a64_tlb_lookup(A64Ctx *c, const IrOp *op, int idx, int kind, int off, int val_reg, int *lin)
 {
     CodeBuf *cb = c->cb;
     unsigned size = op->sz & IRM_SIZE_MASK, seg = op->aux & IRM_SEG_MASK;
@@ -493,27 +501,30 @@ static A64Stub *a64_tlb_lookup(A64Ctx *c, const IrOp *op, int idx, int kind, int
     if (seg != SEG_NONE) {
         assert(seg <= SEG_GS);
         if (op->aux & IRM_CHECK)
-            a64_seg_check(c, op, idx, seg, size, write);
+            a64_seg_check(c, op, idx, off, size, write);
         a64_env_ld32(cb, A64_X2, a64_seg_off(seg, offsetof(SegCache, base)));
-        a64_add_rrr(cb, A64_X1, A64_X1, A64_X2);
+        a64_add_rrr(cb, A64_X1, off, A64_X2);
+        off = A64_X1;
     }
+    *lin = off;
     _Static_assert(sizeof(TlbEntry) == 32 && TLB_SIZE == 256, "TLB index arithmetic below");
     uint32_t tlb = (uint32_t)offsetof(CpuState, tlb[mmu][0]) - ENVHI_OFF;
     uint32_t tag = tlb + (uint32_t)(kind == STUB_ST ? offsetof(TlbEntry, tag_write) : offsetof(TlbEntry, tag_read));
     uint32_t addend = tlb + (uint32_t)offsetof(TlbEntry, addend);
     assert(offsetof(CpuState, tlb) >= ENVHI_OFF && a64_uimm_fits(tag, 2) && a64_uimm_fits(addend, 3));
-    a64_ubfx_rrii(cb, A64_X2, A64_X1, TARGET_PAGE_BITS, 8);        /* page & 255 ... */
+    a64_ubfx_rrii(cb, A64_X2, off, TARGET_PAGE_BITS, 8);           /* page & 255 ... */
     a64_add_rrr_lsl64(cb, A64_X2, ENVHI, A64_X2, 5);               /* ... * sizeof(TlbEntry) */
     if (size > 1) {
-        a64_add_rri(cb, A64_X3, A64_X1, size - 1);                 /* last byte: a crossing access cannot match */
+        a64_add_rri(cb, A64_X3, off, size - 1);                    /* last byte: a crossing access cannot match */
         a64_and_rri(cb, A64_X3, A64_X3, TARGET_PAGE_MASK);
     } else {
-        a64_and_rri(cb, A64_X3, A64_X1, TARGET_PAGE_MASK);
+        a64_and_rri(cb, A64_X3, off, TARGET_PAGE_MASK);
     }
     a64_ldr_rmi(cb, A64_X4, A64_X2, tag);
     a64_cmp_rr(cb, A64_X3, A64_X4);
     A64Stub *s = a64_new_stub(c, kind, op, idx);
     s->val_reg = (int8_t)val_reg;
+    s->off_reg = (int8_t)off;
     a64_stub_bcond(c, s, A64_CC_NE);
     a64_ldr_rmi64(cb, A64_X2, A64_X2, addend);
     return s;
@@ -523,10 +534,10 @@ static void a64_lower_ld(A64Ctx *c, const IrOp *op, int idx)
 {
     CodeBuf *cb = c->cb;
     unsigned size = op->sz & IRM_SIZE_MASK;
-    a64_mov_rr(cb, A64_X1, ra_use(&c->ra, op->a));
-    A64Stub *s = a64_tlb_lookup(c, op, idx, STUB_LD, -1);
-    size == 1 ? a64_ldrb_rmw(cb, A64_X0, A64_X2, A64_X1) : size == 2 ? a64_ldrh_rmw(cb, A64_X0, A64_X2, A64_X1)
-                                                                     : a64_ldr_rmw(cb, A64_X0, A64_X2, A64_X1);
+    int lin;
+    A64Stub *s = a64_tlb_lookup(c, op, idx, STUB_LD, ra_use(&c->ra, op->a), -1, &lin);
+    size == 1 ? a64_ldrb_rmw(cb, A64_X0, A64_X2, lin) : size == 2 ? a64_ldrh_rmw(cb, A64_X0, A64_X2, lin)
+                                                                  : a64_ldr_rmw(cb, A64_X0, A64_X2, lin);
     s->back = cb->p;
     int dr = ra_def(&c->ra, op->d);
     if ((op->sz & IRM_SIGNED) && size < 4)
@@ -539,11 +550,10 @@ static void a64_lower_st(A64Ctx *c, const IrOp *op, int idx)
 {
     CodeBuf *cb = c->cb;
     unsigned size = op->sz & IRM_SIZE_MASK;
-    a64_mov_rr(cb, A64_X1, ra_use(&c->ra, op->a));
-    int vr = ra_use(&c->ra, op->b);
-    A64Stub *s = a64_tlb_lookup(c, op, idx, STUB_ST, vr);
-    size == 1 ? a64_strb_rmw(cb, vr, A64_X2, A64_X1) : size == 2 ? a64_strh_rmw(cb, vr, A64_X2, A64_X1)
-                                                                 : a64_str_rmw(cb, vr, A64_X2, A64_X1);
+    int ar = ra_use(&c->ra, op->a), vr = ra_use(&c->ra, op->b), lin;
+    A64Stub *s = a64_tlb_lookup(c, op, idx, STUB_ST, ar, vr, &lin);
+    size == 1 ? a64_strb_rmw(cb, vr, A64_X2, lin) : size == 2 ? a64_strh_rmw(cb, vr, A64_X2, lin)
+                                                              : a64_str_rmw(cb, vr, A64_X2, lin);
     s->back = cb->p;
 }
 
@@ -594,14 +604,16 @@ static void a64_emit_stub(A64Ctx *c, const A64Stub *s)
     a64_stub_save(cb);
     if (s->kind == STUB_SEG) {
         bool write = op->op == IR_ST || (op->aux & IRM_RMW);
-        a64_mov_rr(cb, A64_X2, A64_X1);
+        a64_mov_rr(cb, A64_X2, s->off_reg);
         a64_movz(cb, A64_X1, (uint16_t)(op->aux & IRM_SEG_MASK), 0);
         a64_movz(cb, A64_X3, (uint16_t)size, 0);
         a64_movz(cb, A64_X4, write, 0);
     } else if (s->kind == STUB_LD) {
+        a64_movr(cb, A64_X1, s->off_reg);
         a64_movz(cb, A64_X2, (uint16_t)size, 0);
         a64_movz(cb, A64_X3, (uint16_t)mmu, 0);
     } else {
+        a64_movr(cb, A64_X1, s->off_reg);
         a64_mov_rr(cb, A64_X2, s->val_reg);
         a64_movz(cb, A64_X3, (uint16_t)size, 0);
         a64_movz(cb, A64_X4, (uint16_t)mmu, 0);
@@ -648,6 +660,28 @@ static uint8_t *a64_literal64(A64Ctx *c, uint64_t v, uint8_t *const *loads, int 
     return lit;
 }
 
+/* A 64-bit constant for the hot path of a chaining site: one LDR (literal) from the site's pool instead of up to
+ * four MOVZ/MOVK; a64_pool_flush places the pool (after an unconditional branch). */
+static void a64_ldr_const64(A64Ctx *c, int reg, uint64_t val)
+{
+    if (val >> 32 == 0 || c->npend == (int)(sizeof(c->pend) / sizeof(c->pend[0]))) {
+        a64_movi64(c->cb, reg, val);
+        return;
+    }
+    uint8_t *at = a64_ldr_lit64(c->cb, reg, NULL);
+    if (at) {
+        c->pend[c->npend].insn = at;
+        c->pend[c->npend++].val = val;
+    }
+}
+
+static void a64_pool_flush(A64Ctx *c)
+{
+    for (int i = 0; i < c->npend; i++)
+        a64_literal64(c, c->pend[i].val, &c->pend[i].insn, 1);
+    c->npend = 0;
+}
+
 /* GOTO_TB's slow path: x1 = tb->jmp_dest[n]; exits through `exit` unless it is a valid TB with code of this
  * epoch (x2 = its code); then, with self-patching, stores x2 and x1 into the site's cache literals. */
 static void a64_chain_check_and_patch(A64Ctx *c, A64Stub *exit, uint8_t *cache_tb, uint8_t *cache_code)
@@ -676,11 +710,14 @@ static void a64_chain_check_and_patch(A64Ctx *c, A64Stub *exit, uint8_t *cache_t
 
 /* The exec loop's bookkeeping for a block completed in code (x0 = its new icount, x1 = the next TB): `counter`
  * is the ExecStats field the loop would bump for this transition (tb_chained, or tb_lookups for a dynamic jump). */
-static void a64_chain_commit(A64Ctx *c, size_t counter)
+static void a64_chain_commit(A64Ctx *c, size_t counter, bool pooled)
 {
     CodeBuf *cb = c->cb;
     a64_env_st64(cb, A64_X0, ENV_OFF(icount));
-    a64_movi64(cb, A64_X3, (uint64_t)(uintptr_t)&exec_stats);
+    if (pooled)
+        a64_ldr_const64(c, A64_X3, (uint64_t)(uintptr_t)&exec_stats);
+    else
+        a64_movi64(cb, A64_X3, (uint64_t)(uintptr_t)&exec_stats);
     a64_ldr_rmi64(cb, A64_X4, A64_X3, (uint32_t)offsetof(ExecStats, insns));
     a64_add_rri64(cb, A64_X4, A64_X4, c->tb->ninsns);
     a64_str_rmi64(cb, A64_X4, A64_X3, (uint32_t)offsetof(ExecStats, insns));
@@ -721,17 +758,19 @@ static void a64_lower_goto_tb(A64Ctx *c, const IrOp *op)
     A64Stub exit = { .njumps = 0 }, slow = { .njumps = 0 };
     ra_flush(&c->ra);
     a64_chain_precheck(c, &exit);
-    a64_movi64(cb, A64_X1, (uint64_t)(uintptr_t)&c->tb->jmp_dest[n]);
+    c->npend = 0;
+    a64_ldr_const64(c, A64_X1, (uint64_t)(uintptr_t)&c->tb->jmp_dest[n]);
     a64_ldr_rmi64(cb, A64_X1, A64_X1, 0);
     uint8_t *ld_tb = a64_ldr_lit64(cb, A64_X2, NULL);     /* cached destination TB */
     a64_cmp_rr64(cb, A64_X1, A64_X2);
     a64_stub_bcond(c, &slow, A64_CC_NE);
     uint8_t *commit = cb->p;
-    a64_chain_commit(c, offsetof(ExecStats, tb_chained));
+    a64_chain_commit(c, offsetof(ExecStats, tb_chained), true);
     uint8_t *ld_code = a64_ldr_lit64(cb, TMP, NULL);      /* cached destination code */
     a64_br(cb, TMP);
     uint8_t *lit_tb = a64_literal64(c, 1, &ld_tb, 1);
     uint8_t *lit_code = a64_literal64(c, (uint64_t)(uintptr_t)commit, &ld_code, 1);   /* unused until patched */
+    a64_pool_flush(c);
     /* slow: the full validity check, then re-patch the cache and enter through it */
     a64_patch_all(c, slow.jumps, slow.njumps, cb->p);
     bool patch = !cb->no_self_patch && lit_tb && lit_code;
@@ -739,7 +778,7 @@ static void a64_lower_goto_tb(A64Ctx *c, const IrOp *op)
     if (patch) {
         a64_b(cb, commit);
     } else {    /* the cache is never filled: every follow takes the full check */
-        a64_chain_commit(c, offsetof(ExecStats, tb_chained));
+        a64_chain_commit(c, offsetof(ExecStats, tb_chained), false);
         a64_br(cb, A64_X2);
     }
     a64_patch_all(c, exit.jumps, exit.njumps, cb->p);
@@ -802,9 +841,11 @@ static void a64_lower_exit_tb(A64Ctx *c, const IrOp *op)
         uint8_t *ld_hint = a64_ldr_lit64(cb, A64_X1, NULL);
         a64_indirect_key_check(c, &miss);
         a64_chain_check_and_patch(c, &miss, NULL, NULL);
-        a64_chain_commit(c, offsetof(ExecStats, tb_lookups));
+        c->npend = 0;
+        a64_chain_commit(c, offsetof(ExecStats, tb_lookups), true);
         a64_br(cb, A64_X2);
         uint8_t *hint = a64_literal64(c, (uint64_t)(uintptr_t)&jit_no_tb, &ld_hint, 1);
+        a64_pool_flush(c);
         a64_patch_all(c, miss.jumps, miss.njumps, cb->p);
         if (hint) {
             a64_movi64(cb, A64_X3, (uint64_t)(uintptr_t)cb_wr(cb, hint));
