@@ -1,5 +1,6 @@
 /* jit.c — the -accel jit engine: the host code buffer (one mmap'd executable region), compiling a TB on its first
- * execution through the host's backend (backend.h), and running it with interp_run_tb's contract.
+ * execution through the host's backend (backend.h: backend-x86_64 or backend-aarch64), and running it with
+ * interp_run_tb's contract.
  * Invariants:
  *  - every compiled block starts with a header {TB *owner, epoch}; tb->host_code is trusted only when the header
  *    in front of it names this TB and the current epoch. Resetting the buffer (when it is full) bumps the epoch,
@@ -18,6 +19,10 @@
  *    patches itself (CodeBuf.no_self_patch).
  *  - indirect exits: generated code validates its site's hint TB on every use; jit.c only writes hints (the TB the
  *    loop runs after a miss), and only TBs of the cache and epoch the site ran with.
+ *  - instruction fetch never sees stale code: the backend's flush_icache runs on each block written (a no-op on
+ *    x86-64, cache maintenance on aarch64), and a buffer reset maps the executing view afresh (jit_remap_exec_view).
+ *  - -stats (jit_set_stats): blocks, guest instructions, host instructions (CodeBuf.insns when the backend counts,
+ *    else Capstone) and code bytes of every block compiled.
  * Left out: patched direct jumps (chains are followed through tb->jmp_dest: a few loads, always current after
  * invalidation or a flush).
  * On hosts without a backend jit_available() is false and jit_run_tb falls back to the interpreter. */
