@@ -1,16 +1,18 @@
 /* main.c — the pcjit program: parses QEMU-style options, builds the machine (RAM + firmware ROM + debug ports
  * until the PC platform exists), runs the CPU from the reset vector and turns the way it stopped into an exit
  * status.
- * Exit status: isa-debug-exit's (val << 1) | 1; 0 after a guest shutdown (triple fault with -no-reboot) or an
- * HLT nothing can wake; 124 when -max-insns is reached; 2 when -accel lockstep finds the engines disagreeing;
- * 1 for bad command-line input or unreadable files.
- * Invariants: every bad input is reported as "pcjit: ..." on stderr with exit status 1, before the guest runs.
+ * Exit status: isa-debug-exit's (val << 1) | 1; 0 after a guest shutdown (ACPI power-off, triple fault with
+ * -no-reboot) or an HLT nothing can wake; 124 when -max-insns is reached; 4 when -accel lockstep finds the engines
+ * disagreeing; 2 for bad command-line input, missing or unreadable files, images of bad size.
+ * Invariants: every bad input is reported as one "pcjit: ..." line on stderr with exit status 2, before the guest
+ * runs and before anything is written.
  * Left out: the display, snapshots, the PC devices (their own issues). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "bus.h"
 #include "cpu.h"
 #include "exec.h"
@@ -19,11 +21,19 @@
 #include "debugdev.h"
 #include "disas.h"
 #include "pc.h"
+#include "kernel.h"
+#include "drive.h"
 
-enum { ROM_MAX = 16 << 20, EXIT_LIMIT = 124 };
+#ifndef PCJIT_VERSION
+#define PCJIT_VERSION "0.1"
+#endif
+
+enum { ROM_MAX = 16 << 20, EXIT_LIMIT = 124, EXIT_USAGE = 2, EXIT_MISMATCH = 4 };
 
 typedef struct Options {
-    const char *bios;
+    const char *bios;         /* NULL: our firmware (bios/), found next to the program */
+    const char *kernel, *initrd, *append;
+    const char *boot_order;   /* -boot: c (disk), a/d reserved for floppy/CD (another issue) */
     uint32_t ram_mb;
     Accel accel;
     unsigned log_mask;
@@ -38,6 +48,7 @@ typedef struct Options {
     bool machine_pc;          /* -machine pc: the PC devices (devices/pc.c); else the bare test machine */
     const char *serial;       /* -serial stdio|file:PATH|none (COM1, -machine pc only; default stdio) */
     int icount_shift;         /* -icount N: deterministic device time, 2^N ns per instruction; -1 = host time */
+    DriveOptions drives;      /* -hda.., -drive, -snapshot (app/drive.c; bad input exits 2) */
 } Options;
 
 static _Noreturn void die(const char *fmt, const char *arg)
@@ -45,14 +56,20 @@ static _Noreturn void die(const char *fmt, const char *arg)
     fprintf(stderr, "pcjit: ");
     fprintf(stderr, fmt, arg);
     fputc('\n', stderr);
-    exit(1);
+    exit(EXIT_USAGE);
 }
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: pcjit [options]\n"
+            "  -kernel FILE          boot this Linux bzImage or multiboot kernel (our firmware loads it via fw_cfg)\n"
+            "  -initrd FILE          initial ramdisk for -kernel (for multiboot: its one module)\n"
+            "  -append STRING        kernel command line\n"
             "  -bios FILE            firmware image (raw), mapped below 4 GiB and started at the reset vector\n"
+            "                        (default: pcjit's own BIOS)\n"
+            "  -boot c               boot from the first hard disk (the default)\n"
+            "  -nographic            no display (there is none yet): COM1 on stdio\n"
             "  -m MB                 guest RAM in MiB (default 32, 2..3072)\n"
             "  -accel interp|jit|lockstep   execution engine (default jit where this host has a backend, else interp; lockstep: both, compared per block)\n"
             "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, exec, int, unimp (to stderr or -D FILE)\n"
@@ -63,9 +80,12 @@ static void usage(FILE *f)
             "  -device isa-debugcon,iobase=N   move the debug console (SeaBIOS prints to 0x402)\n"
             "  -max-insns N          stop after about N guest instructions (exit status 124)\n"
             "  -no-reboot            a triple fault or reset request ends the run instead of resetting\n"
-            "  -machine pc|none      pc: PIC, PIT, RTC/CMOS, COM1, i8042, port 0x92 (default none: RAM, ROM, debug ports)\n"
+            "  -machine pc|none      pc (default): the PC board; none: RAM, ROM and debug ports only (bare tests)\n"
             "  -serial stdio|file:PATH|none   COM1 (-machine pc; default stdio)\n"
-            "  -icount N             device time follows the instruction count (2^N ns each): deterministic runs\n");
+            "  -icount N             device time follows the instruction count (2^N ns each): deterministic runs\n"
+            "  -version, --version   print the version and exit\n"
+            "  -help, --help         print this text and exit\n"
+            "%s", drive_usage);
 }
 
 static uint64_t parse_num(const char *s, const char *what)
@@ -179,7 +199,7 @@ static const char *need_arg(int argc, char **argv, int *i)
 
 static void parse_options(Options *o, int argc, char **argv)
 {
-    *o = (Options){ .ram_mb = 32, .accel = jit_available() ? ACCEL_JIT : ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
+    *o = (Options){ .ram_mb = 128, .machine_pc = true, .accel = jit_available() ? ACCEL_JIT : ACCEL_INTERP, .debug_exit = true, .debug_exit_base = DEBUG_EXIT_PORT,
                     .debugcon_base = DEBUGCON_PORT,
                     .debug_exit_size = 1, .icount_shift = -1 };
     for (int i = 1; i < argc; i++) {
@@ -187,6 +207,12 @@ static void parse_options(Options *o, int argc, char **argv)
         if (a[0] == '-' && a[1] == '-')
             a++;    /* --opt is -opt, as QEMU accepts */
         if (strcmp(a, "-bios") == 0) o->bios = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-kernel") == 0) o->kernel = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-initrd") == 0) o->initrd = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-append") == 0) o->append = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-boot") == 0) o->boot_order = need_arg(argc, argv, &i);
+        else if (strcmp(a, "-nographic") == 0) { if (!o->serial) o->serial = "stdio"; }
+        else if (strcmp(a, "-version") == 0) { printf("pcjit %s\n", PCJIT_VERSION); exit(0); }
         else if (strcmp(a, "-m") == 0) {
             uint64_t mb = parse_num(need_arg(argc, argv, &i), "-m");
             o->ram_mb = mb > 0xffffffffu ? 0xffffffffu : (uint32_t)mb;
@@ -207,11 +233,19 @@ static void parse_options(Options *o, int argc, char **argv)
                 die("-icount: shift must be 0..10%s", "");
             o->icount_shift = (int)shift;
         }
+        else if (drive_parse_arg(&o->drives, argc, argv, &i)) ;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) { usage(stdout); exit(0); }
         else { usage(stderr); die("unknown option '%s'", argv[i]); }
     }
-    if (!o->bios)
-        die("no firmware: give -bios FILE%s", "");
+    if ((o->initrd || o->append) && !o->kernel)
+        die("-initrd and -append need -kernel%s", "");
+    if (o->kernel && !o->machine_pc)
+        die("-kernel needs -machine pc (the firmware loads it through fw_cfg)%s", "");
+    if (o->boot_order) {
+        for (const char *b = o->boot_order; *b; b++)
+            if (*b != 'c')
+                die("-boot %s: only c (hard disk) is supported in this build", o->boot_order);
+    }
     if (o->ram_mb < 2 || o->ram_mb > 3072)
         die("-m: RAM must be 2..3072 MiB%s", "");
 }
@@ -303,7 +337,7 @@ static int run_machine(CpuState *env, Machine *m, const Options *o, const ExecOp
             return 0;
         case STOP_MISMATCH:
             fprintf(stderr, "pcjit: stopped: the JIT and the interpreter disagree (-accel lockstep)\n");
-            return 2;
+            return EXIT_MISMATCH;
         case STOP_RESET:
             if (o->no_reboot) {
                 fprintf(stderr, "pcjit: guest requested a reset (-no-reboot: exiting)\n");
@@ -318,17 +352,34 @@ static int run_machine(CpuState *env, Machine *m, const Options *o, const ExecOp
     }
 }
 
+/* Our firmware when -bios is not given: bios/bios.bin beside the program (the build tree), else the installed copy. */
+static const char *default_bios(void)
+{
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+    if (n > 0) {
+        path[n] = 0;
+        char *slash = strrchr(path, '/');
+        if (slash) {
+            strcpy(slash, "/bios/bios.bin");
+            if (access(path, R_OK) == 0)
+                return path;
+            strcpy(slash, "/../share/pcjit/bios.bin");
+            if (access(path, R_OK) == 0)
+                return path;
+        }
+    }
+    die("cannot find pcjit's BIOS (bios/bios.bin next to the program); give -bios FILE%s", "");
+}
+
 int main(int argc, char **argv)
 {
-    Options o;
+    static Options o;
+    static BlockDev disks[DRIVE_MAX];
     parse_options(&o, argc, argv);
+    drive_open_all(&o.drives, o.machine_pc, disks);
     uint32_t rom_size;
-    uint8_t *rom = load_rom(o.bios, &rom_size);
-    FILE *log = NULL;
-    if (o.log_mask)
-        log = o.log_file ? fopen(o.log_file, "w") : stderr;
-    if (o.log_mask && !log)
-        die("cannot create log file '%s'", o.log_file);
+    uint8_t *rom = load_rom(o.bios ? o.bios : default_bios(), &rom_size);
 
     static Machine m;
     bus_init(&m, o.ram_mb << 20);
@@ -342,21 +393,41 @@ int main(int argc, char **argv)
     env->ram = m.ram;
     env->ram_size = m.ram_size;
     m.cpu = env;
-    if (debugcon_attach(&m, open_debugcon(o.debugcon), o.debugcon_base) < 0 ||
-        (o.debug_exit && debug_exit_attach(&m, o.debug_exit_base, o.debug_exit_size) < 0))
-        die("debug ports overlap%s", "");
     if (!o.machine_pc && (o.serial || o.icount_shift >= 0))
         die("-serial and -icount need -machine pc%s", "");
-    FILE *serial_out = NULL;
+    /* Every input is checked before any output file is created. */
+    int in_fd = -1;
     if (o.machine_pc) {
-        int in_fd;
-        serial_out = open_serial(o.serial, &in_fd);
         PcConfig pcc = { .clock_mode = o.icount_shift >= 0 ? CLOCK_ICOUNT : CLOCK_HOST,
-                         .icount_shift = o.icount_shift >= 0 ? o.icount_shift : 0, .serial_out = serial_out,
-                         .serial_in_fd = in_fd, .rtc_epoch = -1 };
+                         .icount_shift = o.icount_shift >= 0 ? o.icount_shift : 0, .serial_out = NULL,
+                         .serial_in_fd = -1, .rtc_epoch = -1 };
+        for (int n = 0; n < DRIVE_MAX; n++)
+            pcc.ide[n] = disks[n].open ? &disks[n] : NULL;
         pc_board = calloc(1, sizeof(PcBoard));
         if (!pc_board || pc_init(pc_board, &m, &pcc) < 0)
             die("cannot build the PC board (out of memory or a port conflict)%s", "");
+        if (o.kernel) {
+            char err[512];
+            KernelKind kind;
+            if (kernel_publish(&pc_board->fw_cfg, o.kernel, o.initrd, o.append, m.ram_size, &kind, err,
+                               sizeof(err)) < 0)
+                die("%s", err);
+        }
+    }
+    FILE *log = NULL;
+    if (o.log_mask)
+        log = o.log_file ? fopen(o.log_file, "w") : stderr;
+    if (o.log_mask && !log)
+        die("cannot create log file '%s'", o.log_file);
+    if (debugcon_attach(&m, open_debugcon(o.debugcon), o.debugcon_base) < 0 ||
+        (o.debug_exit && debug_exit_attach(&m, o.debug_exit_base, o.debug_exit_size) < 0))
+        die("debug ports overlap%s", "");
+    FILE *serial_out = NULL;
+    if (o.machine_pc) {
+        serial_out = open_serial(o.serial, &in_fd);
+        pc_board->com1.out = serial_out;
+        pc_board->input_fd = in_fd;
+        pc_reset(pc_board);     /* starts the input poll timer now that there is an input */
     }
     tb_cache_init(env);
     machine_reset(env, &m);
@@ -375,10 +446,13 @@ int main(int argc, char **argv)
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
         jit_print_stats(stderr);
     }
+    drive_close_all(disks);     /* fdatasync: the guest's writes are on disk before pcjit exits */
     if (m.debugcon)
         fflush(m.debugcon);
     if (serial_out && serial_out != stdout)
         fclose(serial_out);
+    if (pc_board)
+        pc_free(pc_board);
     free(pc_board);
     if (log && log != stderr)
         fclose(log);

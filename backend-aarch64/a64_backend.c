@@ -18,10 +18,11 @@
  *     mmu_ld_lin/mmu_st_lin) after the block;
  *   - precise faults: a stub first stores env->cur_op and writes back every dirty global (as x64_backend.c);
  *   - GOTO_TB follows tb->jmp_dest in code under the exec loop's rules through a per-site cache of the last
- *     destination; EXIT_TB EXIT_NORMAL follows a per-site hint TB. Both caches are 8-byte literals after the
- *     site's code, read with LDR (literal) and patched as data through the writable view — never an instruction
- *     rewrite from generated code, so no icache maintenance is needed at run time, and emulators that do not see
- *     writes through an alias (qemu-user) stay correct. The destination is entered with BR;
+ *     destination: two 8-byte literals after the site's code, read with LDR (literal) and patched as data through
+ *     the writable view — never an instruction rewrite from generated code, so no icache maintenance is needed at
+ *     run time, and emulators that do not see writes through an alias (qemu-user) stay correct. Unchained slots
+ *     try the TB's cross-page cache (xjmp/xgen), then jit_chain_lookup; EXIT_TB EXIT_NORMAL follows the TB's hint
+ *     (ind_hint/ind_gen), EXIT_MODE/EXIT_IRQ_CHECK ask jit_event_lookup. The destination is entered with BR;
  *   - W^X: addresses inside the code are execution-view addresses; every write goes to address + CodeBuf.wdelta.
  * Left out: immediates folded into memory operands of spills, NZCV kept live across guest instructions (the IR has
  * no flag ops: a CCFLAGS consumer still calls C), more than one hint per indirect site. */
@@ -682,12 +683,14 @@ static void a64_pool_flush(A64Ctx *c)
     c->npend = 0;
 }
 
-/* GOTO_TB's slow path: x1 = tb->jmp_dest[n]; exits through `exit` unless it is a valid TB with code of this
- * epoch (x2 = its code); then, with self-patching, stores x2 and x1 into the site's cache literals. */
-static void a64_chain_check_and_patch(A64Ctx *c, A64Stub *exit, uint8_t *cache_tb, uint8_t *cache_code)
+/* GOTO_TB's slow path: x1 = tb->jmp_dest[n]; exits through `null_exit` (or `exit`) when it is NULL, through `exit`
+ * unless it is a valid TB with code of this epoch (x2 = its code); then, with self-patching, stores x2 and x1 into
+ * the site's cache literals. */
+static void a64_chain_check_and_patch(A64Ctx *c, A64Stub *exit, A64Stub *null_exit, uint8_t *cache_tb,
+                                      uint8_t *cache_code)
 {
     CodeBuf *cb = c->cb;
-    a64_stub_add(exit, a64_cbz64(cb, A64_X1, NULL));
+    a64_stub_add(null_exit ? null_exit : exit, a64_cbz64(cb, A64_X1, NULL));
     a64_ldrb_rmi(cb, A64_X2, A64_X1, (uint32_t)offsetof(TB, invalid));
     a64_stub_add(exit, a64_cbnz(cb, A64_X2, NULL));
     a64_ldr_rmi64(cb, A64_X2, A64_X1, (uint32_t)offsetof(TB, host_code));
@@ -728,6 +731,26 @@ static void a64_chain_commit(A64Ctx *c, size_t counter, bool pooled)
     a64_str_rmi64(cb, A64_X1, A64_X3, (uint32_t)offsetof(TbCacheHot, cur_tb));
 }
 
+/* The next block is not chained: ask fn (jit_chain_lookup with slot -1 for a dynamic exit or the GOTO_TB slot, or
+ * jit_event_lookup with the exit reason) and jump into what it returns, with the loop's bookkeeping (`counter` as
+ * a64_chain_commit); NULL goes to `exit`. Guest state is all in memory here (ra_flush); the call clobbers only
+ * caller-saved registers (X19/X27 survive). */
+static void a64_chain_lookup_with(A64Ctx *c, A64Stub *exit, const void *fn, int arg, size_t counter)
+{
+    CodeBuf *cb = c->cb;
+    a64_mov_rr64(cb, A64_X0, ENV);
+    a64_movi64(cb, A64_X1, (uint64_t)(uintptr_t)c->tb);
+    a64_movi32(cb, A64_X2, (uint32_t)arg);
+    a64_call_abs(cb, fn);
+    a64_stub_add(exit, a64_cbz64(cb, A64_X0, NULL));
+    a64_mov_rr64(cb, A64_X1, A64_X0);
+    a64_ldr_rmi64(cb, A64_X2, A64_X1, (uint32_t)offsetof(TB, host_code));
+    a64_env_ld64(cb, A64_X0, ENV_OFF(icount));
+    a64_add_rri64(cb, A64_X0, A64_X0, c->tb->ninsns);
+    a64_chain_commit(c, counter, false);
+    a64_br(cb, A64_X2);
+}
+
 /* Whether the exec loop would go on to another block without looking at anything else: budget left (x0 = icount
  * after this block), no request, no pending data breakpoint trap. Failures branch to `exit`. */
 static void a64_chain_precheck(A64Ctx *c, A64Stub *exit)
@@ -755,7 +778,7 @@ static void a64_lower_goto_tb(A64Ctx *c, const IrOp *op)
 {
     CodeBuf *cb = c->cb;
     unsigned n = op->imm & 1;
-    A64Stub exit = { .njumps = 0 }, slow = { .njumps = 0 };
+    A64Stub exit = { .njumps = 0 }, slow = { .njumps = 0 }, unchained = { .njumps = 0 };
     ra_flush(&c->ra);
     a64_chain_precheck(c, &exit);
     c->npend = 0;
@@ -774,12 +797,31 @@ static void a64_lower_goto_tb(A64Ctx *c, const IrOp *op)
     /* slow: the full validity check, then re-patch the cache and enter through it */
     a64_patch_all(c, slow.jumps, slow.njumps, cb->p);
     bool patch = !cb->no_self_patch && lit_tb && lit_code;
-    a64_chain_check_and_patch(c, &exit, patch ? lit_tb : NULL, patch ? lit_code : NULL);
+    /* an unchained slot of an interrupted-REP block must reach the loop (exec_maybe_link's rule) */
+    bool lookup = !c->tb->rep_last;
+    a64_chain_check_and_patch(c, &exit, lookup ? &unchained : NULL, patch ? lit_tb : NULL, patch ? lit_code : NULL);
     if (patch) {
         a64_b(cb, commit);
     } else {    /* the cache is never filled: every follow takes the full check */
         a64_chain_commit(c, offsetof(ExecStats, tb_chained), false);
         a64_br(cb, A64_X2);
+    }
+    if (lookup) {
+        /* not chained: the slot's cross-page cache (TB.xjmp) if its TLB generation is current, else
+         * jit_chain_lookup; x0 (the new icount) is still live */
+        A64Stub call = { .njumps = 0 };
+        a64_patch_all(c, unchained.jumps, unchained.njumps, cb->p);
+        a64_movi64(cb, A64_X5, (uint64_t)(uintptr_t)c->tb);
+        a64_ldr_rmi(cb, A64_X3, A64_X5, (uint32_t)(offsetof(TB, xgen) + 4 * n));
+        a64_env_ld32(cb, A64_X4, ENV_OFF(tlb_gen));
+        a64_cmp_rr(cb, A64_X3, A64_X4);
+        a64_stub_bcond(c, &call, A64_CC_NE);
+        a64_ldr_rmi64(cb, A64_X1, A64_X5, (uint32_t)(offsetof(TB, xjmp) + 8 * n));
+        a64_chain_check_and_patch(c, &call, NULL, NULL, NULL);
+        a64_chain_commit(c, offsetof(ExecStats, tb_lookups), false);
+        a64_br(cb, A64_X2);
+        a64_patch_all(c, call.jumps, call.njumps, cb->p);
+        a64_chain_lookup_with(c, &exit, (const void *)jit_chain_lookup, (int)n, offsetof(ExecStats, tb_lookups));
     }
     a64_patch_all(c, exit.jumps, exit.njumps, cb->p);
     a64_env_st32_imm(cb, ENV_OFF(exit_reason), EXIT_NORMAL);
@@ -788,11 +830,16 @@ static void a64_lower_goto_tb(A64Ctx *c, const IrOp *op)
     ra_discard(&c->ra);
 }
 
-/* The indirect fast path's test that the hint TB (x1) is what tb_find would return for the current CS:EIP and
- * hflags (x64_indirect_key_check: the same conditions in the same order). x0 (the new icount) is kept. */
+/* The indirect fast path's test that the hint TB (x1, found under TLB generation w5) is what tb_find would return
+ * for the current CS:EIP and hflags: x64_indirect_key_check's conditions in the same order (tb_jmp_cache_get's:
+ * the generation still current, the same EIP, CS base and hflags key, its last byte within the CS limit).
+ * Validity and code are GOTO_TB's check. x0 (the new icount) is kept. */
 static void a64_indirect_key_check(A64Ctx *c, A64Stub *miss)
 {
     CodeBuf *cb = c->cb;
+    a64_env_ld32(cb, A64_X2, ENV_OFF(tlb_gen));
+    a64_cmp_rr(cb, A64_X5, A64_X2);
+    a64_stub_bcond(c, miss, A64_CC_NE);
     a64_env_ld32(cb, A64_X2, T_OFF(G_EIP));
     a64_ldr_rmi(cb, A64_X3, A64_X1, (uint32_t)offsetof(TB, pc));
     a64_cmp_rr(cb, A64_X2, A64_X3);
@@ -800,19 +847,6 @@ static void a64_indirect_key_check(A64Ctx *c, A64Stub *miss)
     a64_env_ld32(cb, A64_X4, a64_seg_off(SEG_CS, offsetof(SegCache, base)));
     a64_ldr_rmi(cb, A64_X3, A64_X1, (uint32_t)offsetof(TB, cs_base));
     a64_cmp_rr(cb, A64_X4, A64_X3);
-    a64_stub_bcond(c, miss, A64_CC_NE);
-    a64_add_rrr(cb, A64_X2, A64_X2, A64_X4);                          /* linear address: this block's page */
-    a64_movi32(cb, A64_X3, c->tb->cs_base + c->tb->pc);
-    a64_eor_rrr(cb, A64_X2, A64_X2, A64_X3);
-    a64_tst_ri(cb, A64_X2, TARGET_PAGE_MASK);
-    a64_stub_bcond(c, miss, A64_CC_NE);
-    a64_ldr_rmi(cb, A64_X2, A64_X1, (uint32_t)offsetof(TB, phys_pc));   /* this block's physical page */
-    a64_movi32(cb, A64_X3, c->tb->phys_pc);
-    a64_eor_rrr(cb, A64_X2, A64_X2, A64_X3);
-    a64_tst_ri(cb, A64_X2, TARGET_PAGE_MASK);
-    a64_stub_bcond(c, miss, A64_CC_NE);
-    a64_ldr_rmi(cb, A64_X2, A64_X1, (uint32_t)offsetof(TB, phys_page2));  /* one page */
-    a64_cmn_ri(cb, A64_X2, 1);
     a64_stub_bcond(c, miss, A64_CC_NE);
     a64_env_ld32(cb, A64_X2, ENV_OFF(hflags));
     a64_movi32(cb, A64_X3, HF_TB_KEY_MASK);
@@ -829,29 +863,33 @@ static void a64_indirect_key_check(A64Ctx *c, A64Stub *miss)
     a64_stub_bcond(c, miss, A64_CC_HI);
 }
 
-/* EXIT_TB: x64_lower_exit_tb's contract. The hint is a literal after the site's code (initially &jit_no_tb); on a
- * miss the literal's writable address goes to *cb->indirect_miss and jit_run_tb fills it. */
+/* EXIT_TB: x64_lower_exit_tb's contract. EXIT_NORMAL follows the block's hint (TB.ind_hint with its TLB generation
+ * TB.ind_gen, in TB memory: jit.c keeps it current) when the loop would go on and the hint is valid here; on a miss
+ * it asks jit_chain_lookup (which refreshes the hint). EXIT_MODE / EXIT_IRQ_CHECK ask jit_event_lookup (the loop's
+ * events step in C when nothing is pending). Neither for blocks ending in an interrupted REP instruction. */
 static void a64_lower_exit_tb(A64Ctx *c, const IrOp *op)
 {
     CodeBuf *cb = c->cb;
     ra_flush(&c->ra);
-    if (op->imm == EXIT_NORMAL && !c->tb->rep_last && cb->indirect_miss && !cb->no_self_patch) {
+    if (op->imm == EXIT_NORMAL && !c->tb->rep_last) {
         A64Stub exit = { .njumps = 0 }, miss = { .njumps = 0 };
         a64_chain_precheck(c, &exit);
-        uint8_t *ld_hint = a64_ldr_lit64(cb, A64_X1, NULL);
-        a64_indirect_key_check(c, &miss);
-        a64_chain_check_and_patch(c, &miss, NULL, NULL);
         c->npend = 0;
+        a64_ldr_const64(c, A64_X3, (uint64_t)(uintptr_t)c->tb);
+        a64_ldr_rmi64(cb, A64_X1, A64_X3, (uint32_t)offsetof(TB, ind_hint));
+        a64_ldr_rmi(cb, A64_X5, A64_X3, (uint32_t)offsetof(TB, ind_gen));
+        a64_indirect_key_check(c, &miss);
+        a64_chain_check_and_patch(c, &miss, NULL, NULL, NULL);
         a64_chain_commit(c, offsetof(ExecStats, tb_lookups), true);
         a64_br(cb, A64_X2);
-        uint8_t *hint = a64_literal64(c, (uint64_t)(uintptr_t)&jit_no_tb, &ld_hint, 1);
         a64_pool_flush(c);
         a64_patch_all(c, miss.jumps, miss.njumps, cb->p);
-        if (hint) {
-            a64_movi64(cb, A64_X3, (uint64_t)(uintptr_t)cb_wr(cb, hint));
-            a64_movi64(cb, A64_X4, (uint64_t)(uintptr_t)cb->indirect_miss);
-            a64_str_rmi64(cb, A64_X3, A64_X4, 0);
-        }
+        a64_chain_lookup_with(c, &exit, (const void *)jit_chain_lookup, -1, offsetof(ExecStats, tb_lookups));
+        a64_patch_all(c, exit.jumps, exit.njumps, cb->p);
+    } else if ((op->imm == EXIT_MODE || op->imm == EXIT_IRQ_CHECK) && !c->tb->rep_last) {
+        A64Stub exit = { .njumps = 0 };
+        a64_chain_precheck(c, &exit);
+        a64_chain_lookup_with(c, &exit, (const void *)jit_event_lookup, (int)op->imm, offsetof(ExecStats, tb_lookups));
         a64_patch_all(c, exit.jumps, exit.njumps, cb->p);
     }
     a64_env_st32_imm(cb, ENV_OFF(exit_reason), op->imm);

@@ -492,13 +492,14 @@ static void x64_lower_brcond(X64Ctx *c, const IrOp *op, bool imm)
 }
 
 
-/* GOTO_TB's slow path: RCX = tb->jmp_dest[n]; exits through `exit` unless it is a valid TB with code of this
+/* GOTO_TB's slow path: RCX = tb->jmp_dest[n]; exits through `null_exit` (or `exit`) when it is NULL, `exit` unless it is a valid TB with code of this
  * epoch (RDX = its code), then stores RCX and the jump distance into the site's cache fields. */
-static void x64_chain_check_and_patch(X64Ctx *c, X64Stub *exit, uint8_t *cache_tb, uint8_t *cache_jmp)
+static void x64_chain_check_and_patch(X64Ctx *c, X64Stub *exit, X64Stub *null_exit, uint8_t *cache_tb,
+                                      uint8_t *cache_jmp)
 {
     CodeBuf *cb = c->cb;
     x64_test_rr64(cb, X64_RCX, X64_RCX);
-    x64_stub_jcc(c, exit, X64_CC_E);
+    x64_stub_jcc(c, null_exit ? null_exit : exit, X64_CC_E);
     x64_cmp_mi8(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, invalid)), 0);
     x64_stub_jcc(c, exit, X64_CC_NE);
     x64_mov_rm64(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, host_code)));
@@ -534,6 +535,31 @@ static void x64_chain_commit(X64Ctx *c, size_t counter)
     x64_mov_mr64(cb, x64_mem(X64_RSI, (int32_t)offsetof(TbCacheHot, cur_tb)), X64_RCX);
 }
 
+/* The next block is not chained: ask jit_chain_lookup (slot -1 for a dynamic exit, else the GOTO_TB slot) and
+ * jump into what it returns, with the loop's bookkeeping (`counter` as x64_chain_commit); NULL goes to `exit`.
+ * Guest state is all in memory here (ra_flush), and the call clobbers only caller-saved registers. */
+static void x64_chain_lookup_with(X64Ctx *c, X64Stub *exit, const void *fn, int arg, size_t counter)
+{
+    CodeBuf *cb = c->cb;
+    x64_mov_rr64(cb, X64_RDI, ENV);
+    x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)c->tb);
+    x64_mov_ri(cb, X64_RDX, (uint32_t)arg);
+    x64_call_abs(cb, fn);
+    x64_test_rr64(cb, X64_RAX, X64_RAX);
+    x64_stub_jcc(c, exit, X64_CC_E);
+    x64_mov_rr64(cb, X64_RCX, X64_RAX);
+    x64_mov_rm64(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, host_code)));
+    x64_mov_rm64(cb, X64_RAX, ENV_MEM(icount));
+    x64_add_ri64(cb, X64_RAX, c->tb->ninsns);
+    x64_chain_commit(c, counter);
+    x64_jmp_r(cb, X64_RDX);
+}
+
+static void x64_chain_lookup(X64Ctx *c, X64Stub *exit, int slot, size_t counter)
+{
+    x64_chain_lookup_with(c, exit, (const void *)jit_chain_lookup, slot, counter);
+}
+
 /* Whether the exec loop would go on to another block without looking at anything else: budget left (RAX = icount
  * after this block), no request, no pending data breakpoint trap. Failures jump to `exit`. */
 static void x64_chain_precheck(X64Ctx *c, X64Stub *exit)
@@ -563,7 +589,7 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
 {
     CodeBuf *cb = c->cb;
     unsigned n = op->imm & 1;
-    X64Stub exit = { .njumps = 0 }, slow = { .njumps = 0 };
+    X64Stub exit = { .njumps = 0 }, slow = { .njumps = 0 }, unchained = { .njumps = 0 };
     ra_flush(&c->ra);
     x64_chain_precheck(c, &exit);
     x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&c->tb->jmp_dest[n]);
@@ -581,12 +607,31 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
         x64_cb_patch_rel32(cb, slow.jumps[i], cb->p);
     if (cache_jmp)
         x64_cb_patch_rel32(cb, cache_jmp, cb->p);         /* never taken before the first patch; keeps the bytes sane */
-    x64_chain_check_and_patch(c, &exit, cache_tb, cache_jmp);
+    /* an unchained slot of an interrupted-REP block must reach the loop (exec_maybe_link's rule) */
+    bool lookup = !c->tb->rep_last;
+    x64_chain_check_and_patch(c, &exit, lookup ? &unchained : NULL, cache_tb, cache_jmp);
     if (cb->no_self_patch) {    /* the cache is never filled: every follow takes the full check */
         x64_chain_commit(c, offsetof(ExecStats, tb_chained));
         x64_jmp_r(cb, X64_RDX);
     } else {
         x64_jmp_rel32(cb, commit);
+    }
+    if (lookup) {
+        /* not chained: the slot's cross-page cache if its TLB generation is current, else jit_chain_lookup */
+        X64Stub call = { .njumps = 0 };
+        for (int i = 0; i < unchained.njumps; i++)
+            x64_cb_patch_rel32(cb, unchained.jumps[i], cb->p);
+        x64_mov_ri64(cb, X64_RDI, (uint64_t)(uintptr_t)c->tb);
+        x64_mov_rm(cb, X64_RSI, x64_mem(X64_RDI, (int32_t)(offsetof(TB, xgen) + 4 * n)));
+        x64_cmp_rm(cb, X64_RSI, ENV_MEM(tlb_gen));
+        x64_stub_jcc(c, &call, X64_CC_NE);
+        x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RDI, (int32_t)(offsetof(TB, xjmp) + 8 * n)));
+        x64_chain_check_and_patch(c, &call, NULL, NULL, NULL);
+        x64_chain_commit(c, offsetof(ExecStats, tb_lookups));
+        x64_jmp_r(cb, X64_RDX);
+        for (int i = 0; i < call.njumps; i++)
+            x64_cb_patch_rel32(cb, call.jumps[i], cb->p);
+        x64_chain_lookup(c, &exit, (int)n, offsetof(ExecStats, tb_lookups));
     }
     for (int i = 0; i < exit.njumps; i++)
         x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
@@ -596,29 +641,21 @@ static void x64_lower_goto_tb(X64Ctx *c, const IrOp *op)
     ra_discard(&c->ra);
 }
 
-/* The indirect fast path's test that the hint TB (RCX) is what tb_find would return for the current CS:EIP and
- * hflags: tb_valid_here's conditions, with the physical page taken from this block: the hint must start on this
- * block's linear page and physical page and not span two pages (exec_maybe_link's rule for chaining), so the
- * page check tb_find made for the block that started this chain covers it too. */
+/* The indirect fast path's test that the hint TB (RCX, found under TLB generation ESI) is what tb_find would
+ * return for the current CS:EIP and hflags: tb_jmp_cache_get's conditions (tb.c) — the generation still current
+ * (no mapping changed since it was validated), the same EIP, CS base and hflags key, its last byte within the CS
+ * limit. Validity and code are GOTO_TB's check (x64_chain_check_and_patch). */
 static void x64_indirect_key_check(X64Ctx *c, X64Stub *exit)
 {
     CodeBuf *cb = c->cb;
     int32_t cs = (int32_t)(offsetof(CpuState, seg) + SEG_CS * sizeof(SegCache));
+    x64_cmp_rm(cb, X64_RSI, ENV_MEM(tlb_gen));
+    x64_stub_jcc(c, exit, X64_CC_NE);
     x64_mov_rm(cb, X64_RDX, x64_mem(ENV, T_OFF(G_EIP)));
     x64_cmp_rm(cb, X64_RDX, x64_mem(X64_RCX, (int32_t)offsetof(TB, pc)));
     x64_stub_jcc(c, exit, X64_CC_NE);
     x64_mov_rm(cb, X64_RSI, x64_mem(ENV, cs + (int32_t)offsetof(SegCache, base)));
     x64_cmp_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, cs_base)));
-    x64_stub_jcc(c, exit, X64_CC_NE);
-    x64_add_rr(cb, X64_RDX, X64_RSI);                                   /* linear address: this block's page */
-    x64_xor_ri(cb, X64_RDX, c->tb->cs_base + c->tb->pc);
-    x64_and_ri(cb, X64_RDX, TARGET_PAGE_MASK);
-    x64_stub_jcc(c, exit, X64_CC_NE);
-    x64_mov_rm(cb, X64_RSI, x64_mem(X64_RCX, (int32_t)offsetof(TB, phys_pc)));   /* this block's physical page */
-    x64_xor_ri(cb, X64_RSI, c->tb->phys_pc);
-    x64_and_ri(cb, X64_RSI, TARGET_PAGE_MASK);
-    x64_stub_jcc(c, exit, X64_CC_NE);
-    x64_cmp_mi(cb, x64_mem(X64_RCX, (int32_t)offsetof(TB, phys_page2)), ~0u);   /* one page */
     x64_stub_jcc(c, exit, X64_CC_NE);
     x64_mov_rm(cb, X64_RSI, ENV_MEM(hflags));
     x64_and_ri(cb, X64_RSI, HF_TB_KEY_MASK);
@@ -632,31 +669,36 @@ static void x64_indirect_key_check(X64Ctx *c, X64Stub *exit)
 }
 
 /* EXIT_TB: store the reason and leave. EXIT_NORMAL (a dynamic jump: the target is in G_EIP, the loop would only
- * look it up) first tries the site's hint: if the loop would go on (x64_chain_precheck) and the hint is valid for
- * the current CS:EIP/hflags (x64_indirect_key_check) with code of this epoch (GOTO_TB's check), it does the loop's
- * bookkeeping and jumps into the hint's code. On a miss it records the hint's writable address in
- * *cb->indirect_miss, and jit_run_tb sets the hint to the block the loop runs next. Not for blocks that end in an
- * interrupted REP instruction (the loop must see those, exec_run_block), nor without self-patching. */
+ * look it up) first tries the block's hint (TB.ind_hint, in TB memory, never in the code buffer): if the loop would
+ * go on (x64_chain_precheck) and the hint is valid for the current CS:EIP/hflags (x64_indirect_key_check) with
+ * code of this epoch (GOTO_TB's check), it does the loop's bookkeeping and jumps into the hint's code. On a miss
+ * it asks jit_chain_lookup (which also refreshes the hint). Not for blocks that end in an interrupted REP
+ * instruction (the loop must see those, exec_run_block). */
 static void x64_lower_exit_tb(X64Ctx *c, const IrOp *op)
 {
     CodeBuf *cb = c->cb;
     ra_flush(&c->ra);
-    if (op->imm == EXIT_NORMAL && !c->tb->rep_last && cb->indirect_miss && !cb->no_self_patch) {
+    if (op->imm == EXIT_NORMAL && !c->tb->rep_last) {
         X64Stub exit = { .njumps = 0 }, miss = { .njumps = 0 };
         x64_chain_precheck(c, &exit);
-        x64_mov_ri64(cb, X64_RCX, (uint64_t)(uintptr_t)&jit_no_tb);
-        uint8_t *hint = cb->p - 8;
+        x64_mov_ri64(cb, X64_RDI, (uint64_t)(uintptr_t)c->tb);
+        x64_mov_rm64(cb, X64_RCX, x64_mem(X64_RDI, (int32_t)offsetof(TB, ind_hint)));
+        x64_mov_rm(cb, X64_RSI, x64_mem(X64_RDI, (int32_t)offsetof(TB, ind_gen)));
         x64_indirect_key_check(c, &miss);
-        x64_chain_check_and_patch(c, &miss, NULL, NULL);
+        x64_chain_check_and_patch(c, &miss, NULL, NULL, NULL);
         x64_chain_commit(c, offsetof(ExecStats, tb_lookups));
         x64_jmp_r(cb, X64_RDX);
         for (int i = 0; i < miss.njumps; i++)
             x64_cb_patch_rel32(cb, miss.jumps[i], cb->p);
-        if (hint) {
-            x64_mov_ri64(cb, X64_RSI, (uint64_t)(uintptr_t)cb_wr(cb, hint));
-            x64_mov_ri64(cb, X64_RAX, (uint64_t)(uintptr_t)cb->indirect_miss);
-            x64_mov_mr64(cb, x64_mem(X64_RAX, 0), X64_RSI);
-        }
+        x64_chain_lookup(c, &exit, -1, offsetof(ExecStats, tb_lookups));
+        for (int i = 0; i < exit.njumps; i++)
+            x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
+    } else if ((op->imm == EXIT_MODE || op->imm == EXIT_IRQ_CHECK) && !c->tb->rep_last) {
+        /* the loop's events step, in C, when nothing is pending (jit_event_lookup); else the loop itself */
+        X64Stub exit = { .njumps = 0 };
+        x64_chain_precheck(c, &exit);
+        x64_chain_lookup_with(c, &exit, (const void *)jit_event_lookup, (int)op->imm,
+                              offsetof(ExecStats, tb_lookups));
         for (int i = 0; i < exit.njumps; i++)
             x64_cb_patch_rel32(cb, exit.jumps[i], cb->p);
     }

@@ -280,3 +280,90 @@ void bus_set_intr(Machine *m, bool level)
     if (level)
         m->cpu->exit_request = 1;
 }
+
+/* ---- device DMA ---- */
+
+/* How many bytes from pa (at most len) lie in one kind of target: RAM not hidden by MMIO, one MMIO region, ROM,
+ * or unassigned space; kind 0 RAM, 1 MMIO, 2 ROM, 3 unassigned. */
+static uint32_t bus_dma_span(Machine *m, uint32_t pa, uint32_t len, int *kind)
+{
+    uint64_t end = (uint64_t)pa + len;
+    BusRegion *r = m->nmmio ? bus_mmio_region(m, pa) : NULL;
+    if (r) {
+        *kind = 1;
+        uint64_t rend = (uint64_t)r->base + r->size;
+        return (uint32_t)((end < rend ? end : rend) - pa);
+    }
+    uint64_t lim;
+    if (pa < m->ram_size) {
+        *kind = 0;
+        lim = m->ram_size;
+    } else if (bus_in_rom(m, pa)) {
+        *kind = 2;
+        lim = 0x100000000ull;
+    } else {
+        *kind = 3;
+        lim = m->rom_size ? 0x100000000ull - m->rom_size : 0x100000000ull;
+    }
+    for (int i = 0; i < m->nmmio; i++)      /* stop where the next MMIO region starts */
+        if (m->mmio[i].base > pa && m->mmio[i].base < lim)
+            lim = m->mmio[i].base;
+    return (uint32_t)((end < lim ? end : lim) - pa);
+}
+
+static int bus_dma(Machine *m, uint32_t pa, uint8_t *rbuf, const uint8_t *wbuf, uint32_t len)
+{
+    int rc = 0;
+    m->dma_bytes += len;
+    while (len) {
+        int kind;
+        uint32_t n = bus_dma_span(m, pa, len, &kind);
+        if (n == 0)             /* pa + len wrapped past 4 GiB: continue at 0 */
+            n = (uint32_t)(0x100000000ull - pa) < len ? (uint32_t)(0x100000000ull - pa) : len;
+        uint32_t off = bus_in_rom(m, pa) ? pa - (uint32_t)(0x100000000ull - m->rom_size) : 0;
+        switch (kind) {
+        case 0:
+            if (rbuf) {
+                memcpy(rbuf, m->ram + pa, n);
+            } else {
+                memcpy(m->ram + pa, wbuf, n);
+                if (m->dma_ram_written)
+                    m->dma_ram_written(m->dma_opaque, pa, n);
+            }
+            break;
+        case 1:
+            for (uint32_t i = 0; i < n; i++) {
+                if (rbuf)
+                    rbuf[i] = (uint8_t)bus_phys_read(m, pa + i, 1);
+                else
+                    bus_phys_write(m, pa + i, wbuf[i], 1);
+            }
+            break;
+        case 2:
+            if (rbuf)
+                memcpy(rbuf, m->rom + off, n);
+            break;
+        default:
+            if (rbuf)
+                memset(rbuf, 0xff, n);
+            bus_log_unassigned_addr(pa, wbuf != NULL, 1);
+            rc = -1;
+        }
+        pa += n, len -= n;
+        if (rbuf)
+            rbuf += n;
+        else
+            wbuf += n;
+    }
+    return rc;
+}
+
+int bus_dma_read(Machine *m, uint32_t pa, void *buf, uint32_t len)
+{
+    return bus_dma(m, pa, buf, NULL, len);
+}
+
+int bus_dma_write(Machine *m, uint32_t pa, const void *buf, uint32_t len)
+{
+    return bus_dma(m, pa, NULL, buf, len);
+}

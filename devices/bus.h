@@ -47,6 +47,12 @@ typedef struct Machine {
     bool reset_requested;        /* triple fault or reset line */
     bool reset_on_triple_fault;  /* else a triple fault stops the machine (shutdown) */
     FILE *debugcon;              /* port 0xE9 output, or NULL */
+    /* Device DMA wrote guest RAM [pa, pa+len) (bus_dma_write): the board invalidates the translated code there
+     * (pc.c: tb_invalidate_phys) — the one place dirty-page tracking for snapshots will hook too. NULL on a
+     * machine without translated code. Called before bus_dma_write returns, never during a CPU store. */
+    void (*dma_ram_written)(void *opaque, uint32_t pa, uint32_t len);
+    void *dma_opaque;
+    uint64_t dma_bytes;          /* bytes moved by device DMA, for -stats */
     struct Clock *clock;         /* virtual time (devices/clock.h) the exec loop services, or NULL (no devices) */
     uint64_t io_accesses, mmio_accesses; /* counters for -stats */
 } Machine;
@@ -72,6 +78,12 @@ void bus_phys_write(Machine *m, uint32_t pa, uint32_t val, int size);
 /* Host pointer for a RAM or ROM physical page, or NULL for MMIO/unassigned. writable tells whether stores may go
  * straight to it (RAM: yes; ROM: no). */
 uint8_t *bus_phys_ptr(Machine *m, uint32_t pa, bool *writable);
+/* Device DMA (a PCI bus master): len bytes at physical address pa, which is not masked by A20 (the gate only
+ * affects the CPU) and wraps at 4 GiB. RAM is copied directly; MMIO regions get byte accesses; ROM is read and
+ * ignores writes; unassigned addresses read as 0xFF and drop writes. Returns 0, or -1 if any byte reached no
+ * target (a PCI master abort: the device reports it). Writes to RAM call dma_ram_written. */
+int bus_dma_read(Machine *m, uint32_t pa, void *buf, uint32_t len);
+int bus_dma_write(Machine *m, uint32_t pa, const void *buf, uint32_t len);
 /* Raise/lower the CPU's INTR line (level); the CPU calls intr_ack when it accepts it. */
 void bus_set_intr(Machine *m, bool level);
 

@@ -6,14 +6,19 @@
  *   (with a TLB flush: cached translations hold physical addresses), reset lines → machine->reset_requested.
  * Invariants: devices only see IrqLines and the Clock given here; every line change that affects the CPU sets
  * env->exit_request so the exec loop looks at it before the next block.
- * PCI: bus 0 (0xCF8/0xCFC) with the i440FX host bridge at 00:00.0 and the PIIX3 ISA bridge at 00:01.0.
- * Left out: the PCI devices behind them (IDE, ACPI), fw_cfg, debug ports (app/debugdev.c), VGA. */
+ * PCI: bus 0 (0xCF8/0xCFC) with the i440FX host bridge at 00:00.0, the PIIX3 ISA bridge at 00:01.0 and its IDE
+ * function at 00:01.1 (IRQ14/15, the disks of PcConfig.ide); device DMA invalidates translated code it overwrites
+ * (Machine.dma_ram_written).
+ * fw_cfg (QEMU's firmware configuration device) at 0x510/0x514 with RAM size and CPU count; the app adds the
+ * kernel, initrd and command line for -kernel.
+ * Left out: debug ports (app/debugdev.c), VGA. */
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 #include "pc.h"
 #include "cpu.h"
 #include "mmu.h"
+#include "exec.h"
 
 enum { PC_INPUT_POLL_NS = 10000000 };
 
@@ -75,6 +80,19 @@ static void pc_port_f0_write(void *opaque, uint32_t addr, uint32_t val, int size
     PcBoard *pc = opaque;
     pc->ferr_latch = false;
     i8259_set_irq(&pc->pic, PC_FPU_IRQ, 0);
+}
+
+/* Machine.dma_ram_written: device DMA changed RAM; translated code there is stale (the CPU's own stores take the
+ * softmmu's path, tb_invalidate_for_store). DMA runs from timers, between blocks, so no block is running. */
+static void pc_dma_ram_written(void *opaque, uint32_t pa, uint32_t len)
+{
+    CpuState *env = opaque;
+    uint64_t end = (uint64_t)pa + len;
+    for (uint64_t page = pa & ~0xfffull; page < end; page += 0x1000)
+        if (tb_page_has_code(env, (uint32_t)page)) {
+            tb_invalidate_phys(env, pa, len);
+            return;
+        }
 }
 
 static void pc_reset_line(void *opaque, int line, int level)
@@ -156,14 +174,35 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     i440fx_init(&pc->i440fx);
     if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
         return -1;
+    fw_cfg_init(&pc->fw_cfg, m);
+    if (fw_cfg_attach(&pc->fw_cfg) < 0 || fw_cfg_add_i64(&pc->fw_cfg, FW_CFG_RAM_SIZE, m->ram_size) < 0 ||
+        fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_NB_CPUS, 1) < 0 || fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_MAX_CPUS, 1) < 0 ||
+        fw_cfg_add_i16(&pc->fw_cfg, FW_CFG_NOGRAPHIC, 1) < 0)
+        return -1;
+    piix_ide_init(&pc->ide, m, &pc->clock, pc_isa_irq(pc, PC_IDE0_IRQ), pc_isa_irq(pc, PC_IDE1_IRQ));
+    if (piix_ide_attach(&pc->ide, &pc->pci) < 0)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        if (cfg->ide[i] && piix_ide_attach_disk(&pc->ide, i, cfg->ide[i]) < 0)
+            return -1;
+    if (m->cpu) {
+        m->dma_ram_written = pc_dma_ram_written;
+        m->dma_opaque = m->cpu;
+    }
     m->clock = &pc->clock;
     pc_cmos_memory(pc);
     pc_reset(pc);
     return 0;
 }
 
+void pc_free(PcBoard *pc)
+{
+    fw_cfg_free(&pc->fw_cfg);
+}
+
 void pc_reset(PcBoard *pc)
 {
+    fw_cfg_reset(&pc->fw_cfg);
     i8259_reset(&pc->pic);
     i8254_reset(&pc->pit);
     mc146818_reset(&pc->rtc);
@@ -171,6 +210,7 @@ void pc_reset(PcBoard *pc)
     i8042_reset(&pc->kbc);
     port92_reset(&pc->port92);
     i440fx_reset(&pc->i440fx);
+    piix_ide_reset(&pc->ide);
     pc->ferr = pc->ferr_latch = false;     /* RESET also reinitializes the FPU: FERR# is deasserted */
     i8259_set_irq(&pc->pic, PC_FPU_IRQ, 0);
     if (pc->input_fd >= 0 && !timer_pending(&pc->input_timer))

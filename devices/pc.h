@@ -1,5 +1,5 @@
 /* pc.h — the PC board: the devices of a PC/AT-compatible machine created on a Machine and wired together.
- * Left out (issue 5, still to do): PCI (i440FX/PIIX), IDE, ACPI PM, fw_cfg, VGA — see docs/devices.md. */
+ * Left out (issue 5, still to do): IDE, ACPI PM, VGA — see docs/devices.md. */
 #ifndef PCJIT_PC_H
 #define PCJIT_PC_H
 #include <stdio.h>
@@ -14,6 +14,8 @@
 #include "port92.h"
 #include "pci.h"
 #include "i440fx.h"
+#include "fw_cfg.h"
+#include "piix_ide.h"
 
 typedef struct PcConfig {
     ClockMode clock_mode;       /* CLOCK_HOST, or CLOCK_ICOUNT for deterministic device timing */
@@ -21,6 +23,8 @@ typedef struct PcConfig {
     FILE *serial_out;           /* COM1 output, or NULL */
     int serial_in_fd;           /* COM1 input (polled every 10 ms of virtual time), or -1 */
     int64_t rtc_epoch;          /* the RTC's date at power-on (seconds since 1970, UTC), or -1 for the host's */
+    BlockDev *ide[4];           /* disks: primary master, primary slave, secondary master, secondary slave; or NULL
+                                 * (opened by the caller, which closes them after the run) */
 } PcConfig;
 
 typedef struct PcBoard {
@@ -34,6 +38,8 @@ typedef struct PcBoard {
     Port92 port92;
     PciBus pci;                 /* bus 0 behind 0xCF8/0xCFC */
     I440fx i440fx;              /* 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge */
+    FwCfg fw_cfg;               /* 0x510/0x511/0x514: what the host was asked to boot (fw_cfg.h) */
+    PiixIde ide;                /* 00:01.1 IDE: 1F0h/3F6h IRQ14, 170h/376h IRQ15, bus master IDE */
     bool a20_kbc, a20_port92;   /* the two A20 gates (the line is their OR) */
     bool ferr, ferr_latch;      /* the CPU's FERR# level; the IRQ13 latch it sets and port F0H clears */
     int input_fd;
@@ -41,11 +47,13 @@ typedef struct PcBoard {
 } PcBoard;
 
 enum { PC_COM1_BASE = 0x3f8, PC_COM1_IRQ = 4, PC_PIT_IRQ = 0, PC_KBD_IRQ = 1, PC_AUX_IRQ = 12, PC_RTC_IRQ = 8,
-       PC_FPU_IRQ = 13 };
+       PC_FPU_IRQ = 13, PC_IDE0_IRQ = 14, PC_IDE1_IRQ = 15 };
 
 /* Create and wire the devices on m (m->cpu must be set: the clock reads its icount, A20 writes its a20_mask).
  * Returns 0, or -1 if a port is already taken. */
 int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg);
+/* Release what pc_init allocated (fw_cfg items). */
+void pc_free(PcBoard *pc);
 /* Machine reset (RESET#): every device to its power-on state except the RTC's time and CMOS RAM. */
 void pc_reset(PcBoard *pc);
 /* The ISA IRQ line n (0-15) as an IrqLine, for other devices of the board. */

@@ -13,6 +13,12 @@
 static const uint32_t REAL_DATA_FLAGS = DESC_P | DESC_S | DESC_W | DESC_A;              /* type 3: data RW */
 static const uint32_t REAL_CODE_FLAGS = DESC_P | DESC_S | DESC_CODE | DESC_R | DESC_A;  /* type B: code RX */
 
+/* Device DMA into RAM (bus_dma_write) keeps translated code coherent, as the PC board wires it (devices/pc.c). */
+static void harness_dma_written(void *opaque, uint32_t pa, uint32_t len)
+{
+    tb_invalidate_phys(opaque, pa, len);
+}
+
 Harness *harness_new(uint32_t ram_mib)
 {
     static bool interp_ready;
@@ -44,6 +50,8 @@ Harness *harness_new(uint32_t ram_mib)
         interp_ready = true;
     }
     tb_cache_init(h->env);
+    h->m->dma_ram_written = harness_dma_written;
+    h->m->dma_opaque = h->env;
     h->opt.accel = ACCEL_INTERP;
     /* PCJIT_ACCEL=jit|lockstep reruns a whole suite on another engine (tests/tests.cmake adds the _jit variants) */
     const char *accel = getenv("PCJIT_ACCEL");

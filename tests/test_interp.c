@@ -88,9 +88,7 @@ static Fix *fix_new(void)
     ck_assert_ptr_nonnull(f->env);
     ck_assert_ptr_nonnull(f->b);
     f->env->a20_mask = 0xffffffffu;
-    for (int m = 0; m < MMU_NUM; m++)
-        for (int i = 0; i < TLB_SIZE; i++)
-            f->env->tlb[m][i].tag_read = f->env->tlb[m][i].tag_write = f->env->tlb[m][i].tag_code = TLB_INVALID;
+    tlb_flush_all(f->env);  /* the victim TLB too */
     ir_init(f->b);
     interp_init();
     return f;

@@ -21,6 +21,7 @@
 #include "exec.h"
 #include "helpers.h"
 #include "mmu.h"
+#include "harness.h"
 
 /* ---- deterministic random numbers ---- */
 static uint64_t rng = 0x243F6A8885A308D3ull;
@@ -49,9 +50,7 @@ static CpuState *env_new(bool mem)
     CpuState *env = calloc(1, sizeof(CpuState));
     ck_assert_ptr_nonnull(env);
     env->a20_mask = 0xffffffffu;
-    for (int m = 0; m < MMU_NUM; m++)
-        for (int i = 0; i < TLB_SIZE; i++)
-            env->tlb[m][i].tag_read = env->tlb[m][i].tag_write = env->tlb[m][i].tag_code = TLB_INVALID;
+    tlb_flush_all(env);     /* every entry (and the victim TLB's) invalid */
     if (!mem)
         return env;
     /* RAM; kernel TLB entry: linear PAGE_LIN -> RAM PAGE_RAM; segments base 0x1000, offsets 0..0xFFFF, ES read-only */
@@ -514,7 +513,6 @@ END_TEST
 START_TEST(test_chain_relink)
 {
     Fix *f = fix_new(false), *g = fix_new(false);
-    TbCacheHot hot = { 0 };
     CpuState *env = f->env[1];
     IrBlock *b = f->b;
     int l = ir_new_label(b);
@@ -529,7 +527,7 @@ START_TEST(test_chain_relink)
     TB *ta = &f->tb[1], *tbb = &g->tb[1];
     ta->ops = b->ops, ta->nops = (uint16_t)b->nops, ta->ninsns = 3;
     tbb->ops = g->b->ops, tbb->nops = (uint16_t)g->b->nops, tbb->ninsns = 1;
-    env->tbs = (struct TbCache *)&hot;
+    tb_cache_init(env);   /* an empty cache: jit_chain_lookup finds nothing there */
     env->chain_icount_limit = ~0ull;
     jit_run_tb(env, tbb);                      /* compile B */
     env->t[G_EBX] = 0;
@@ -544,10 +542,10 @@ START_TEST(test_chain_relink)
         uint32_t want_eax = round == 0 || round == 2 ? 50 : 1;
         ck_assert_msg(env->t[G_EAX] == want_eax, "round %d: eax %u", round, env->t[G_EAX]);
         ck_assert_uint_eq(env->t[G_EBX], round >= 1 ? 1 : 0);
-        ck_assert_ptr_eq(hot.cur_tb, round == 1 ? tbb : ta);
+        ck_assert_ptr_eq(tb_current(env), round == 1 ? tbb : ta);
         ck_assert_ptr_null(next);
     }
-    env->tbs = NULL;
+    tb_cache_free(env);
     fix_free(f);
     fix_free(g);
 }
@@ -555,10 +553,11 @@ END_TEST
 
 /* The fast path of an indirect exit (EXIT_TB EXIT_NORMAL): after a miss, the block the loop runs next becomes the
  * site's hint; the site then jumps straight into it (with the loop's bookkeeping) only while it is what tb_find
- * would return — same EIP, CS base, hflags key, page, CS limit, not invalidated — and the loop would go on. */
+ * would return — no TLB flush since, same EIP, CS base, hflags key, CS limit, not invalidated — and the loop would
+ * go on. */
 enum { IND_A = 0x1000, IND_B = 0x1800 };
 typedef enum IndCase { IND_FOLLOW, IND_EIP, IND_HFLAGS, IND_INVALID, IND_CSBASE, IND_BUDGET, IND_REQUEST,
-                       IND_PHYS_PAGE, IND_CS_LIMIT, IND_NCASES } IndCase;
+                       IND_TLB_GEN, IND_CS_LIMIT, IND_NCASES } IndCase;
 
 static void ind_set_case(CpuState *env, TB *b, IndCase k, bool on)
 {
@@ -569,7 +568,7 @@ static void ind_set_case(CpuState *env, TB *b, IndCase k, bool on)
     case IND_CSBASE:    env->seg[SEG_CS].base = on ? 0x10 : 0; break;
     case IND_BUDGET:    env->chain_icount_limit = on ? 0 : ~0ull; break;
     case IND_REQUEST:   env->exit_request = on; break;
-    case IND_PHYS_PAGE: b->phys_pc = on ? IND_B + 0x4000 : IND_B; break;
+    case IND_TLB_GEN:   env->tlb_gen += on ? 1 : (uint32_t)-1; break;   /* a TLB flush since the hint was set */
     case IND_CS_LIMIT:  env->seg[SEG_CS].hi = on ? IND_B + 2 : 0xffff; break;
     default: break;
     }
@@ -578,43 +577,42 @@ static void ind_set_case(CpuState *env, TB *b, IndCase k, bool on)
 START_TEST(test_indirect_fast_path)
 {
     Fix *f = fix_new(false), *g = fix_new(false);
-    TbCacheHot hot = { 0 };
     CpuState *env = f->env[1];
     ir_mov(f->b, G_EBX, ir_op2i(f->b, IR_ADD_I, G_EBX, 1));        /* A: ebx++, jmp ecx */
     ir_mov(f->b, G_EIP, G_ECX);
     ir_emit(f->b, IR_EXIT_TB)->imm = EXIT_NORMAL;
-    ir_mov(g->b, G_EDX, ir_op2i(g->b, IR_ADD_I, G_EDX, 1));        /* B: edx++, leave (not a dynamic jump) */
-    ir_emit(g->b, IR_EXIT_TB)->imm = EXIT_MODE;
+    ir_mov(g->b, G_EDX, ir_op2i(g->b, IR_ADD_I, G_EDX, 1));        /* B: edx++, leave (HLT: always to the loop) */
+    ir_emit(g->b, IR_EXIT_TB)->imm = EXIT_HALT;
     TB *ta = &f->tb[1], *tbb = &g->tb[1];
     *ta = (TB){ .pc = IND_A, .phys_pc = IND_A, .phys_page2 = ~0u, .size = 4, .ninsns = 2,
                 .ops = f->b->ops, .nops = (uint16_t)f->b->nops };
     *tbb = (TB){ .pc = IND_B, .phys_pc = IND_B, .phys_page2 = ~0u, .size = 4, .ninsns = 1,
                  .ops = g->b->ops, .nops = (uint16_t)g->b->nops };
-    env->tbs = (struct TbCache *)&hot;
+    tb_cache_init(env);   /* an empty cache: jit_chain_lookup finds nothing there */
     env->seg[SEG_CS].hi = 0xffff;
     env->t[G_ECX] = IND_B;
     env->chain_icount_limit = ~0ull;
-    bool dual = false;
-    jit_exec_view(&dual);
-    jit_run_tb(env, ta);                    /* the site misses (no hint yet) ... */
-    jit_run_tb(env, tbb);                   /* ... and the block run next becomes its hint */
+    jit_run_tb(env, tbb);                   /* compile B */
+    jit_run_tb(env, ta);                    /* the site misses: B is not in the (empty) cache, A exits */
+    ck_assert_uint_eq(env->exit_reason, EXIT_NORMAL);
+    ta->ind_hint = tbb;                     /* what jit_chain_lookup records when it finds B */
+    ta->ind_gen = env->tlb_gen;
     for (int k = 0; k < IND_NCASES; k++) {
         ind_set_case(env, tbb, (IndCase)k, true);
         env->t[G_EBX] = env->t[G_EDX] = 0;
         env->icount = 100;
         uint64_t lookups = exec_stats.tb_lookups;
         ck_assert_ptr_null(jit_run_tb(env, ta));
-        bool follow = k == IND_FOLLOW && dual;   /* the mprotect fallback has no fast path (no self-patching) */
-        ck_assert_msg(env->t[G_EDX] == follow && hot.cur_tb == (follow ? tbb : ta), "case %d", k);
+        bool follow = k == IND_FOLLOW;          /* the hint lives in TB memory: the mprotect fallback follows too */
+        ck_assert_msg(env->t[G_EDX] == follow && tb_current(env) == (follow ? tbb : ta), "case %d", k);
         ck_assert_uint_eq(env->t[G_EBX], 1);
         ck_assert_uint_eq(env->icount, follow ? 102 : 100);    /* the loop's bookkeeping for A, done in code */
         ck_assert_uint_eq(exec_stats.tb_lookups - lookups, follow);
-        ck_assert_uint_eq(env->exit_reason, follow ? EXIT_MODE : EXIT_NORMAL);
+        ck_assert_uint_eq(env->exit_reason, follow ? EXIT_HALT : EXIT_NORMAL);
         ind_set_case(env, tbb, (IndCase)k, false);
-        if (!follow)
-            jit_run_tb(env, tbb);           /* the miss re-arms the hint with the block run next */
+        ck_assert_ptr_eq(ta->ind_hint, tbb);   /* a miss that finds nothing cached keeps the hint */
     }
-    env->tbs = NULL;
+    tb_cache_free(env);
     fix_free(f);
     fix_free(g);
 }
@@ -798,7 +796,6 @@ START_TEST(test_bench_loop)
     const char *s = getenv("PCJIT_BENCH_ITERS");
     uint32_t iters = s ? (uint32_t)strtoul(s, NULL, 0) : 5000000u;
     Fix *f = fix_new(false);
-    TbCacheHot hot = { 0 };
     bench_build(f->b);
     ir_optimize(f->b);
     double mips[3];
@@ -814,7 +811,9 @@ START_TEST(test_bench_loop)
         env->t[G_ECX] = iters;
         env->t[G_CC_OP] = CC_OP_EFLAGS;
         env->icount = 0;
-        env->tbs = e == 2 ? (struct TbCache *)&hot : NULL;
+        env->tbs = NULL;
+        if (e == 2)
+            tb_cache_init(env);
         env->chain_icount_limit = e == 2 ? ~0ull : 0;
         double c0 = cpu_seconds();
         uint64_t runs = 0;
@@ -825,10 +824,10 @@ START_TEST(test_bench_loop)
             jit_disas_tb(stdout, tb0);
         if (e == 2) {
             ck_assert_uint_eq(runs, 1);
-            ck_assert_ptr_eq(hot.cur_tb, tb0);
+            ck_assert_ptr_eq(tb_current(env), tb0);
             runs = env->icount / 6 + 1;   /* generated code counted every chained block but the last */
         }
-        env->tbs = NULL;
+        tb_cache_free(env);
         mips[e] = (double)runs * 6 / (c1 - c0) / 1e6;
         ck_assert_uint_eq(runs, iters);
         ck_assert_uint_eq(env->t[G_EAX], (uint32_t)((uint64_t)iters * (iters + 1) / 2));
@@ -848,8 +847,7 @@ START_TEST(test_chaining)
     for (int k = 0; k < 4; k++) {
         Fix *f = fix_new(false);
         IrBlock *b = f->b;
-        TbCacheHot hot = { 0 };
-        CpuState *env = f->env[1];
+            CpuState *env = f->env[1];
         /* ecx counts down; each run adds 1 to eax; slot 0 loops while ecx != 0, slot 1 leaves */
         int l = ir_new_label(b);
         ir_mov(b, G_EAX, ir_op2i(b, IR_ADD_I, G_EAX, 1));
@@ -864,7 +862,7 @@ START_TEST(test_chaining)
         t->ninsns = 3;
         t->jmp_dest[0] = t;
         t->jmp_dest[1] = k == 3 ? &other : NULL;
-        env->tbs = (struct TbCache *)&hot;
+        tb_cache_init(env);   /* an empty cache: jit_chain_lookup finds nothing there */
         env->t[G_ECX] = 100;
         env->icount = 1000;
         env->chain_icount_limit = k == 1 ? 1000 + 3 * 10 : ~0ull;   /* k = 1: budget for 10 chained blocks */
@@ -875,11 +873,53 @@ START_TEST(test_chaining)
         ck_assert_uint_eq(env->t[G_EAX], runs);
         ck_assert_uint_eq(env->icount, 1000 + 3 * (runs - 1));
         ck_assert_uint_eq(exec_stats.insns - insns0, 3 * (runs - 1));
-        ck_assert_ptr_eq(hot.cur_tb, t);
+        ck_assert_ptr_eq(tb_current(env), t);
         ck_assert_int_eq(env->exit_slot, runs == 100 ? 1 : 0);
         ck_assert_ptr_eq(next, k == 3 ? &other : runs == 100 ? NULL : t);
-        env->tbs = NULL;
+        tb_cache_free(env);
         fix_free(f);
+    }
+}
+END_TEST
+
+/* jit_chain_lookup through the whole machine: a loop whose blocks jump across pages (never chained: the loop links
+ * only within a page) and return through RET (a dynamic exit) runs in generated code without leaving to the exec
+ * loop once every block is translated; the answer is the interpreter's. */
+START_TEST(test_cross_page_lookup)
+{
+    /* 0x10000: loop: call 0x11000; dec ecx; jnz loop; hlt      0x11000: add eax, ecx; jmp 0x12000
+     * 0x12000: add ebx, 2; ret */
+    static const uint8_t p0[] = { 0xe8, 0xfb, 0x0f, 0x00, 0x00, 0x49, 0x75, 0xf8, 0xf4 };
+    static const uint8_t p1[] = { 0x01, 0xc8, 0xe9, 0xf9, 0x0f, 0x00, 0x00 };
+    static const uint8_t p2[] = { 0x83, 0xc3, 0x02, 0xc3 };
+    uint32_t want_eax = 0;
+    for (const char *accel = "interp"; accel; accel = strcmp(accel, "interp") == 0 ? "jit" : NULL) {
+        Harness *h = harness_new(2);
+        ck_assert(harness_set_accel(h, accel));
+        harness_flat32(h, 0x500);
+        harness_write(h, 0x10000, p0, sizeof(p0));
+        harness_write(h, 0x11000, p1, sizeof(p1));
+        harness_write(h, 0x12000, p2, sizeof(p2));
+        harness_set_reg(h, G_EIP, 0x10000);
+        harness_set_reg(h, G_ESP, 0x9000);
+        harness_set_reg(h, G_ECX, 100000);
+        ExecStats before = exec_stats;
+        ck_assert_int_eq(harness_run(h, 10000000), STOP_HALT);
+        uint64_t lookups = exec_stats.chain_lookups - before.chain_lookups;
+        uint64_t exits = exec_stats.exit_unlinked - before.exit_unlinked + exec_stats.exit_tb[EXIT_NORMAL] -
+                         before.exit_tb[EXIT_NORMAL];
+        ck_assert_uint_eq(harness_reg(h, G_EBX), 200000);
+        if (strcmp(accel, "interp") == 0)
+            want_eax = harness_reg(h, G_EAX);
+        else {
+            ck_assert_uint_eq(harness_reg(h, G_EAX), want_eax);
+            ck_assert_msg(exits < 50, "%llu exits to the loop for 400000 cross-page transitions",
+                          (unsigned long long)exits);
+            /* the cross-page caches and the return's hint serve all but the first few in code */
+            ck_assert_msg(lookups < 50, "%llu lookups in C for 400000 cross-page transitions",
+                          (unsigned long long)lookups);
+        }
+        harness_free(h);
     }
 }
 END_TEST
@@ -910,6 +950,7 @@ int main(void)
     tcase_add_test(tc, test_chaining);
     tcase_add_test(tc, test_chain_relink);
     tcase_add_test(tc, test_indirect_fast_path);
+    tcase_add_test(tc, test_cross_page_lookup);
     tcase_add_test(tc, test_bench_loop);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -457,6 +457,51 @@ START_TEST(test_tlb_caching_and_flush)
 }
 END_TEST
 
+/* The victim TLB: two pages 1 MiB apart share a tlb[] index; after both are loaded, alternating between them is
+ * served from the victim TLB without page walks (a changed PTE is not seen, as with any cached translation), and
+ * every flush (INVLPG of either page, MOV CR3, a global page surviving a non-global flush) treats victim entries
+ * exactly as tlb[] entries. */
+START_TEST(test_victim_tlb)
+{
+    uint32_t v;
+    paging32(CR4_PGE);
+    wr32(PDIR, (PTAB) | P | RW);
+    wr32(PTAB + (0x000 * 4), 0x200000 | P | RW);                     /* lin 0x000000 -> 0x200000 */
+    wr32(PTAB + (0x100 * 4), 0x300000 | P | RW | G);                 /* lin 0x100000 -> 0x300000, global */
+    wr32(0x200000, 0xa);
+    wr32(0x300000, 0xb);
+    wr32(0x310000, 0xc);
+    ck_assert_int_eq(try_ld(0x000000, 4, MMU_KERNEL, &v), -1);
+    ck_assert_uint_eq(v, 0xa);
+    ck_assert_int_eq(try_ld(0x100000, 4, MMU_KERNEL, &v), -1);     /* evicts page 0 into the victim TLB */
+    ck_assert_uint_eq(v, 0xb);
+    wr32(PTAB + (0x000 * 4), 0x310000 | P | RW);                     /* stale on purpose: cached translations win */
+    uint64_t hits = exec_stats.tlb_victim_hits;
+    for (int i = 0; i < 10; i++) {
+        ck_assert_int_eq(try_ld(0x000000, 4, MMU_KERNEL, &v), -1);
+        ck_assert_uint_eq(v, 0xa);
+        ck_assert_int_eq(try_ld(0x100000, 4, MMU_KERNEL, &v), -1);
+        ck_assert_uint_eq(v, 0xb);
+    }
+    ck_assert_uint_eq(exec_stats.tlb_victim_hits - hits, 20);
+    /* page 0 is in the victim TLB now; INVLPG of it must reach there */
+    tlb_flush_page(env, 0x000000);
+    ck_assert_int_eq(try_ld(0x000000, 4, MMU_KERNEL, &v), -1);
+    ck_assert_uint_eq(v, 0xc);
+    /* the global page (now in the victim TLB) survives MOV CR3; the other does not */
+    wr32(PTAB + (0x000 * 4), 0x200000 | P | RW);
+    wr32(PTAB + (0x100 * 4), 0x310000 | P | RW | G);
+    tlb_flush_nonglobal(env);
+    ck_assert_int_eq(try_ld(0x100000, 4, MMU_KERNEL, &v), -1);
+    ck_assert_uint_eq(v, 0xb);
+    ck_assert_int_eq(try_ld(0x000000, 4, MMU_KERNEL, &v), -1);
+    ck_assert_uint_eq(v, 0xa);
+    tlb_flush_all(env);
+    ck_assert_int_eq(try_ld(0x100000, 4, MMU_KERNEL, &v), -1);
+    ck_assert_uint_eq(v, 0xc);
+}
+END_TEST
+
 START_TEST(test_invlpg_large_page)
 {
     uint32_t v;
@@ -730,6 +775,7 @@ static Suite *mmu_suite(void)
     tcase_add_test(tc, test_crossing_load);
     tcase_add_test(tc, test_crossing_store_no_partial_write);
     tcase_add_test(tc, test_tlb_caching_and_flush);
+    tcase_add_test(tc, test_victim_tlb);
     tcase_add_test(tc, test_invlpg_large_page);
     tcase_add_test(tc, test_segment_checks);
     tcase_add_test(tc, test_mmu_ld_st_segmented);

@@ -22,10 +22,6 @@ typedef struct CodeBuf {
      * listings use; bytes are written at address + wdelta, the writable view of the same memory (0: one view). */
     intptr_t wdelta;
     bool no_self_patch; /* generated code must not write to the buffer while it runs (no writable view then) */
-    /* Indirect exits (EXIT_TB EXIT_NORMAL): each site has a hint (a TB pointer, initially jit_no_tb) it validates
-     * and follows in code; on a miss, generated code stores the writable address of the hint here and exits, and
-     * jit.c writes the next TB the loop runs into it (jit_run_tb). NULL: no fast path is emitted. */
-    uint8_t **indirect_miss;
     /* host instructions emitted into this buffer (data words not counted), for -stats; only backends with
      * Backend.counts_insns keep it (the others are counted by disassembly in jit.c) */
     uint64_t insns;
@@ -73,8 +69,14 @@ typedef struct Backend {
 extern const Backend backend_x86_64;
 extern const Backend backend_aarch64;
 
-/* The initial hint of an indirect-exit site: a readable TB that never validates (invalid, no code). */
+/* The initial TB.ind_hint: a readable TB that never validates (invalid, no code). */
 extern const TB jit_no_tb;
+/* For generated code: the next block when it is not reachable by a chained jump (see jit.c); NULL: exit to the
+ * loop. Dynamic exits pass slot -1 (the result becomes from->ind_hint), GOTO_TB its slot (linked if allowed). */
+TB *jit_chain_lookup(CpuState *env, TB *from, int slot);
+/* For generated code: the next block after an EXIT_MODE / EXIT_IRQ_CHECK exit when the exec loop's events step
+ * would find nothing to do (see jit.c); NULL: exit to the loop. */
+TB *jit_event_lookup(CpuState *env, TB *from, int reason);
 
 /* jit.c: the -accel jit engine, with interp_run_tb's contract (exec.h). */
 TB *jit_run_tb(CpuState *env, TB *tb);

@@ -51,7 +51,7 @@ void cpu_reset(CpuState *env)
     env->hflags = 0;
     if (env->a20_mask == 0)          /* never set by the board: A20 enabled */
         env->a20_mask = 0xffffffffu;
-    env->tsc_offset = (uint64_t)0 - env->icount;   /* RESET clears the TSC */
+    cpu_tsc_set(env, 0);                            /* RESET clears the TSC */
     env->sysenter_cs = env->sysenter_esp = env->sysenter_eip = 0;
     env->efer = 0;
     memset(env->pdpte, 0, sizeof(env->pdpte));

@@ -104,6 +104,7 @@ enum {
 };
 
 #define TLB_SIZE 256
+#define TLB_VICTIM 8        /* fully associative entries behind each direct-mapped TLB (evicted entries) */
 /* One TLB entry: tags are the page's linear address with low bits as below; a tag matches a linear address when
  * (addr & TARGET_PAGE_MASK) == tag. A tag with TLB_INVALID never matches. addend + linear = host pointer. */
 enum { TLB_INVALID = 1, TLB_MMIO = 2, TLB_NOTDIRTY = 4 };
@@ -166,6 +167,11 @@ typedef struct CpuState {
     jmp_buf jmp_env;            /* longjmp target of cpu_raise_exception */
 
     TlbEntry tlb[MMU_NUM][TLB_SIZE];
+    /* Entries evicted from tlb[] by a fill of another page with the same index, round robin: a miss looks here
+     * before walking the page tables (two pages 1 MiB apart no longer thrash). Flushed with tlb[]. */
+    TlbEntry tlb_victim[MMU_NUM][TLB_VICTIM];
+    uint32_t tlb_victim_next[MMU_NUM];
+    uint32_t tlb_gen;           /* bumped by every TLB flush (all, non-global, one page): mappings may have changed */
     uint8_t *ram;               /* guest RAM */
     uint32_t ram_size;
     struct Machine *machine;    /* the board: port I/O, MMIO, interrupt controller */

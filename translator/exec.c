@@ -531,6 +531,8 @@ void exec_print_stats(FILE *f, const CpuState *env)
     fprintf(f, "  block transitions    %llu: chained %llu (%.1f %%), dynamic %llu\n", (unsigned long long)trans,
             (unsigned long long)s->tb_chained, trans ? 100.0 * (double)s->tb_chained / (double)trans : 0.0,
             (unsigned long long)s->tb_lookups);
+    fprintf(f, "  JIT lookups in C     %llu (dynamic transitions whose in-code hint or cross-page cache missed)\n",
+            (unsigned long long)s->chain_lookups);
     fprintf(f, "  exits to the loop    EXIT_TB normal %llu, mode %llu, halt %llu, irq-check %llu; "
             "GOTO_TB unchained %llu\n", (unsigned long long)s->exit_tb[EXIT_NORMAL],
             (unsigned long long)s->exit_tb[EXIT_MODE], (unsigned long long)s->exit_tb[EXIT_HALT],
@@ -539,7 +541,8 @@ void exec_print_stats(FILE *f, const CpuState *env)
             (unsigned long long)s->soft_ints);
     fprintf(f, "  interrupts           %llu\n", (unsigned long long)s->interrupts);
     fprintf(f, "  helper calls         %llu\n", (unsigned long long)s->helper_calls);
-    fprintf(f, "  TLB misses           %llu\n", (unsigned long long)s->tlb_misses);
+    fprintf(f, "  TLB misses           %llu (%llu of them found in the victim TLB)\n", (unsigned long long)s->tlb_misses,
+            (unsigned long long)s->tlb_victim_hits);
     fprintf(f, "  TLB hits             %llu (C accessors only: hits on the inline fast path are not counted)\n",
             (unsigned long long)s->tlb_hits);
     fprintf(f, "  unimplemented hits   %llu\n", (unsigned long long)s->unimplemented);

@@ -33,12 +33,22 @@ typedef struct TB {
     bool rep_last;          /* the last instruction is a REP string op: leaving with EIP still on it means it was
                              * interrupted between iterations (not retired: the exec loop does not count it) */
     void *host_code;        /* JIT: entry point, or NULL */
+    /* JIT only, written by jit_chain_lookup (never by the exec loop or the interpreter, which do not follow them):
+     * where this block's dynamic exit went last, and where each GOTO_TB slot went when the destination is on
+     * another page (jmp_dest links only within a page), each with the TLB generation (env->tlb_gen) it was found
+     * under: while the generation holds, no mapping changed, so the destination is still the TB at that address. */
+    struct TB *ind_hint;
+    uint32_t ind_gen;
+    uint32_t xgen[2];
+    struct TB *xjmp[2];
     uint64_t exec_count;
 } TB;
 
 typedef struct ExecStats {
     uint64_t insns, tbs_translated, tb_lookups, tb_chained, tb_flushes, tb_invalidations;
     uint64_t exceptions, interrupts, helper_calls, tlb_hits, tlb_misses;
+    uint64_t tlb_victim_hits;
+    uint64_t chain_lookups;     /* jit_chain_lookup calls from generated code */   /* misses in tlb[] served by tlb_victim[] (no page walk) */
     uint64_t unimplemented;   /* log_unimplemented_once calls (every hit, not just the first) */
     uint64_t smc_restarts;    /* stores that rewrote the rest of the running block (tb_invalidate_for_store) */
     double translate_seconds;
@@ -109,6 +119,8 @@ TB *tb_translate(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
  * TBs); a counter bumped by every tb_flush_all (TB pointers from before a flush are dead); the index of the guest
  * instruction whose ops contain op_index. */
 TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
+/* tb_find without translating or raising: the cached TB valid here, or NULL. */
+TB *tb_lookup(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags);
 void tb_add_jump(CpuState *env, TB *from, int slot, TB *to);
 int tb_find_insn(const TB *tb, uint32_t op_index);
 /* The fields the exec loop touches around every block: the first member of tb.c's struct TbCache (so these stay

@@ -41,6 +41,9 @@
 #include <capstone/capstone.h>
 #undef X86_OP_INVALID
 #include "backend.h"
+#include "bus.h"
+#include "mmu.h"
+#include "sys.h"
 
 #if defined(__x86_64__)
 #define JIT_HAVE_BACKEND 1
@@ -74,9 +77,6 @@ static struct {
     const uint8_t *epilogue;
     uint32_t epoch;
     uint64_t resets;
-    uint8_t *indirect_miss; /* written by generated code: the hint of the indirect exit that just missed, or NULL */
-    void *miss_tbs;         /* ... the TB cache it ran with, and the epoch it belongs to */
-    uint32_t miss_epoch;
     FILE *log;              /* -d out_asm: listing of every block compiled, or NULL */
     bool stats;             /* -stats: count host instructions of each block compiled */
     struct { uint64_t blocks, guest_insns, host_insns, code_bytes; } count;
@@ -132,8 +132,7 @@ static void jit_reset(void)
     jit.epoch++;
     jit.resets++;
     jit.cb = (CodeBuf){ .start = jit.mem, .p = jit.mem, .end = jit.mem + jit.limit, .wdelta = jit.wdelta,
-                        .no_self_patch = jit.views != JIT_VIEWS_DUAL, .indirect_miss = &jit.indirect_miss };
-    jit.indirect_miss = NULL;
+                        .no_self_patch = jit.views != JIT_VIEWS_DUAL };
     jit_write_begin();
     JIT_BACKEND->emit_prologue(&jit.cb, &jit.enter, &jit.epilogue);
     jit_write_end();
@@ -321,6 +320,8 @@ static void jit_compile(TB *tb)
         }
     }
     tb->host_code = code;
+    if (!tb->ind_hint)
+        tb->ind_hint = (TB *)&jit_no_tb;    /* generated code reads the hint's fields: never NULL */
     clock_gettime(CLOCK_MONOTONIC, &t1);
     exec_stats.translate_seconds += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
     if (jit.log) {
@@ -331,19 +332,59 @@ static void jit_compile(TB *tb)
     }
 }
 
-/* An indirect exit missed its hint in the previous run: make the block the loop runs now (tb, compiled) its new
- * hint, if the site still exists (same epoch) and belongs to this TB cache (hints are dereferenced by generated
- * code: they must be TBs of the live cache that runs that code). Generated code validates the hint every time. */
-static void jit_fill_hint(CpuState *env, TB *tb)
+/* Called by generated code when a block has completed, the exec loop would go on (the in-code precheck passed) and
+ * the next block is not reachable by a chained jump: a dynamic jump or return whose hint missed (slot -1), or a
+ * GOTO_TB slot that is not chained (slot 0/1). Returns the block the loop would run next if it is cached and
+ * compiled in this epoch, else NULL (generated code then exits to the loop, which translates). Does what the loop
+ * would do around it: links a GOTO_TB slot under exec_maybe_link's rules (same linear page, one page, not an
+ * interrupted REP jumping to itself — the caller never passes a rep_last block's slot), or else remembers the
+ * destination in the slot's cross-page cache (TB.xjmp), and remembers a dynamic exit's destination as the block's
+ * hint (TB.ind_hint); both with the TLB generation, which generated code compares before following them. Never raises, never translates, never writes the code buffer: no host
+ * self-modifying-code stalls on this path. */
+TB *jit_chain_lookup(CpuState *env, TB *from, int slot)
 {
-    uint8_t *site = jit.indirect_miss;
-    jit.indirect_miss = NULL;
-    if (!site || jit.miss_tbs != env->tbs || jit.miss_epoch != jit.epoch || tb->invalid)
-        return;
-    uintptr_t v = (uintptr_t)tb;
-    jit_write_begin();
-    memcpy(site, &v, sizeof(v));    /* the writable view (CodeBuf.wdelta); an aligned-or-not 8-byte store */
-    jit_write_end();
+    exec_stats.chain_lookups++;
+    if (!env->tbs)
+        return NULL;
+    TB *tb = tb_lookup(env, env->t[G_EIP], env->seg[SEG_CS].base, env->hflags);
+    if (!tb || !jit_code_valid(tb))
+        return NULL;
+    if (slot < 0) {
+        from->ind_hint = tb;
+        from->ind_gen = env->tlb_gen;
+    } else if (tb->phys_page2 == ~0u && !(((tb->cs_base + tb->pc) ^ (from->cs_base + from->pc)) & TARGET_PAGE_MASK)) {
+        tb_add_jump(env, from, slot & 1, tb);
+    } else {
+        from->xjmp[slot & 1] = tb;
+        from->xgen[slot & 1] = env->tlb_gen;
+    }
+    return tb;
+}
+
+/* Called by generated code at the end of a block that leaves with EXIT_MODE (mode or segment state changed: hflags
+ * must be recomputed) or EXIT_IRQ_CHECK (IF may have become 1, a device may have raised a line), once the in-code
+ * precheck passed (budget, no request, no data breakpoint trap). Does what the exec loop's events step would do
+ * when nothing is pending — recompute hflags, end an interrupt shadow, resync the MMU's checks — and returns the
+ * next block, or NULL whenever the loop must look: an interrupt or NMI deliverable, a machine request, a halted or
+ * shut-down CPU, a block not cached or compiled. */
+TB *jit_event_lookup(CpuState *env, TB *from, int reason)
+{
+    (void)from;
+    exec_stats.chain_lookups++;
+    if (!env->tbs)
+        return NULL;
+    if (reason == EXIT_MODE)
+        cpu_update_hflags(env);
+    Machine *m = env->machine;
+    if ((env->nmi_pending && !env->nmi_blocked) || (env->pending_irq && (env->t[G_EFLAGS] & F_IF)) ||
+        env->halted || env->shutdown || (m && (m->exit_requested || m->reset_requested)))
+        return NULL;
+    /* an interrupt shadow (STI, MOV SS) with nothing pending has nothing to hold back: it ends here, as the loop
+     * ends it after one block (a line raised later sets exit_request, which every chained transition checks) */
+    env->hflags &= ~HF_INHIBIT_IRQ;
+    mmu_sync_checks(env);
+    TB *tb = tb_lookup(env, env->t[G_EIP], env->seg[SEG_CS].base, env->hflags);
+    return tb && jit_code_valid(tb) ? tb : NULL;
 }
 
 TB *jit_run_tb(CpuState *env, TB *tb)
@@ -353,15 +394,10 @@ TB *jit_run_tb(CpuState *env, TB *tb)
     jit_init();
     if (!jit_code_valid(tb))
         jit_compile(tb);
-    jit_fill_hint(env, tb);
     env->exit_slot = -1;
     if (env->tbs) {
         tb_set_current(env, tb);
         jit.enter(env, tb->host_code);
-        if (jit.indirect_miss) {
-            jit.miss_tbs = env->tbs;
-            jit.miss_epoch = jit.epoch;
-        }
         tb = tb_current(env);     /* generated code may have followed chains: the TB that exited */
     } else {
         /* no TB cache (unit tests): generated code cannot record the current TB, so it must not chain */

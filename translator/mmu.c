@@ -297,10 +297,45 @@ static void mmu_check_watch(CpuState *env, uint32_t lin, int size, bool write)
     env->dr6_pending |= hits;
 }
 
+static void tlb_invalidate_entry(TlbEntry *e);
+
+/* The access's tag of an entry (read, write or code). */
+static inline uint32_t tlb_tag(const TlbEntry *e, int acc)
+{
+    return acc == MMU_ACC_WRITE ? e->tag_write : acc == MMU_ACC_EXEC ? e->tag_code : e->tag_read;
+}
+
+/* On a miss in tlb[]: if the victim TLB holds this page for this access, swap it into tlb[] (the displaced entry
+ * takes its place) and return true. */
+static bool tlb_victim_lookup(CpuState *env, int mmu_idx, uint32_t lin, int acc)
+{
+    uint32_t page = lin & TARGET_PAGE_MASK;
+    for (int i = 0; i < TLB_VICTIM; i++) {
+        TlbEntry *v = &env->tlb_victim[mmu_idx][i];
+        if (tag_page(tlb_tag(v, acc)) == page && !(v->attrs & TLBA_UNASSIGNED)) {
+            TlbEntry *e = tlb_entry(env, mmu_idx, lin), t = *e;
+            *e = *v;
+            *v = t;
+            exec_stats.tlb_victim_hits++;
+            return true;
+        }
+    }
+    return false;
+}
+
 static void tlb_fill(CpuState *env, int mmu_idx, uint32_t lin, const PageWalk *w)
 {
     TlbEntry *e = tlb_entry(env, mmu_idx, lin);
     uint32_t page = lin & TARGET_PAGE_MASK;
+    if (!(e->tag_read & TLB_INVALID) && ((e->tag_read ^ lin) & TARGET_PAGE_MASK)) {
+        /* another page's entry: keep it in the victim TLB (an entry for this same page is simply replaced) */
+        env->tlb_victim[mmu_idx][env->tlb_victim_next[mmu_idx]++ % TLB_VICTIM] = *e;
+    }
+    for (int i = 0; i < TLB_VICTIM; i++) {     /* no stale copy of this page may stay behind */
+        TlbEntry *v = &env->tlb_victim[mmu_idx][i];
+        if (!(v->tag_read & TLB_INVALID) && !((v->tag_read ^ lin) & TARGET_PAGE_MASK))
+            tlb_invalidate_entry(v);
+    }
     e->attrs = w->attrs;
     e->addend = 0;
     if (w->paddr >= 0x100000000ull) {
@@ -345,43 +380,61 @@ static void tlb_invalidate_entry(TlbEntry *e)
 
 void tlb_flush_all(CpuState *env)
 {
-    for (int i = 0; i < MMU_NUM; i++)
+    env->tlb_gen++;     /* every cached linear-to-TB association is stale (tb.c's jump cache) */
+    for (int i = 0; i < MMU_NUM; i++) {
         for (int j = 0; j < TLB_SIZE; j++)
             tlb_invalidate_entry(&env->tlb[i][j]);
+        for (int j = 0; j < TLB_VICTIM; j++)
+            tlb_invalidate_entry(&env->tlb_victim[i][j]);
+    }
 }
 
 void tlb_flush_nonglobal(CpuState *env)
 {
-    for (int i = 0; i < MMU_NUM; i++)
+    env->tlb_gen++;
+    for (int i = 0; i < MMU_NUM; i++) {
         for (int j = 0; j < TLB_SIZE; j++)
             if (!(env->tlb[i][j].attrs & TLBA_GLOBAL))
                 tlb_invalidate_entry(&env->tlb[i][j]);
+        for (int j = 0; j < TLB_VICTIM; j++)
+            if (!(env->tlb_victim[i][j].attrs & TLBA_GLOBAL))
+                tlb_invalidate_entry(&env->tlb_victim[i][j]);
+    }
+}
+
+/* INVLPG of lin for one entry (a large page's 4 KiB pieces all go). */
+static void tlb_flush_entry_if(TlbEntry *e, uint32_t lin)
+{
+    if (e->tag_read & TLB_INVALID)
+        return;
+    uint32_t mask = (e->attrs & TLBA_LARGE_4M) ? 0xffc00000u
+                    : (e->attrs & TLBA_LARGE_2M) ? 0xffe00000u : TARGET_PAGE_MASK;
+    if (((e->tag_read ^ lin) & mask) == 0)
+        tlb_invalidate_entry(e);
 }
 
 void tlb_flush_page(CpuState *env, uint32_t lin)
 {
     /* INVLPG flushes global pages too; for a large page every 4 KiB piece we cached goes (SDM vol 3 4.10.4.1). */
-    for (int i = 0; i < MMU_NUM; i++)
-        for (int j = 0; j < TLB_SIZE; j++) {
-            TlbEntry *e = &env->tlb[i][j];
-            if (e->tag_read & TLB_INVALID)
-                continue;
-            uint32_t mask = (e->attrs & TLBA_LARGE_4M) ? 0xffc00000u
-                            : (e->attrs & TLBA_LARGE_2M) ? 0xffe00000u : TARGET_PAGE_MASK;
-            if (((e->tag_read ^ lin) & mask) == 0)
-                tlb_invalidate_entry(e);
-        }
+    env->tlb_gen++;
+    for (int i = 0; i < MMU_NUM; i++) {
+        for (int j = 0; j < TLB_SIZE; j++)
+            tlb_flush_entry_if(&env->tlb[i][j], lin);
+        for (int j = 0; j < TLB_VICTIM; j++)
+            tlb_flush_entry_if(&env->tlb_victim[i][j], lin);
+    }
 }
 
 void tlb_protect_code_page(CpuState *env, uint32_t pa)
 {
     pa &= TARGET_PAGE_MASK;
-    for (int i = 0; i < MMU_NUM; i++)
-        for (int j = 0; j < TLB_SIZE; j++) {
-            TlbEntry *e = &env->tlb[i][j];
+    for (int i = 0; i < MMU_NUM; i++) {
+        for (int j = 0; j < TLB_SIZE + TLB_VICTIM; j++) {
+            TlbEntry *e = j < TLB_SIZE ? &env->tlb[i][j] : &env->tlb_victim[i][j - TLB_SIZE];
             if (!(e->tag_write & (TLB_INVALID | TLB_MMIO)) && e->paddr == pa)
                 e->tag_write |= TLB_NOTDIRTY;
         }
+    }
 }
 
 uint32_t mmu_translate(CpuState *env, uint32_t lin, int acc, int mmu_idx)
@@ -392,6 +445,8 @@ uint32_t mmu_translate(CpuState *env, uint32_t lin, int acc, int mmu_idx)
     if (tag_page(tag) == page && !(e->attrs & TLBA_UNASSIGNED))
         return e->paddr | (lin & ~TARGET_PAGE_MASK);
     exec_stats.tlb_misses++;
+    if (tlb_victim_lookup(env, mmu_idx, lin, acc))
+        return e->paddr | (lin & ~TARGET_PAGE_MASK);
     PageWalk w;
     if (!(env->cr0 & CR0_PG)) {
         w = (PageWalk){ .paddr = page, .write_ok = true, .exec_ok = true, .attrs = 0 };
@@ -416,7 +471,8 @@ static bool mmu_translate_code_noraise(CpuState *env, uint32_t lin, int mmu_idx,
     TlbEntry *e = tlb_entry(env, mmu_idx, lin);
     uint32_t page = lin & TARGET_PAGE_MASK;
     *unassigned = false;
-    if (tag_page(e->tag_code) == page && !(e->attrs & TLBA_UNASSIGNED)) {
+    if ((tag_page(e->tag_code) == page && !(e->attrs & TLBA_UNASSIGNED)) ||
+        tlb_victim_lookup(env, mmu_idx, lin, MMU_ACC_EXEC)) {
         *pa = e->paddr | (lin & ~TARGET_PAGE_MASK);
         return true;
     }

@@ -86,6 +86,8 @@ void task_switch(CpuState *env, uint32_t sel, uint32_t e1, uint32_t e2, int sour
 
 /* ---- control registers (sys_helpers.c) ---- */
 /* CR3 := val with the TLB flush it implies and (PAE) the PDPTE load (SDM vol 3 4.4.1). */
+/* Set the time-stamp counter to v (RESET: 0; WRMSR 10H); it then counts at 1 GHz of virtual time (sys_helpers.c). */
+void cpu_tsc_set(CpuState *env, uint64_t v);
 void cpu_set_cr3(CpuState *env, uint32_t val);
 
 /* ---- interrupts (excp.c) ---- */

@@ -7,6 +7,7 @@
  * Left out: MTRRs, performance counters (RDPMC), machine check MSRs, SMM, I/O breakpoints (XXX). Data breakpoints
  * live in the softmmu (mmu.c) and the exec loop. */
 #include <stdio.h>
+#include "clock.h"
 #include "bus.h"
 #include "exec.h"
 #include "helpers.h"
@@ -109,9 +110,24 @@ void helper_cpuid(CpuState *env)
 
 /* ---- TSC and MSRs ---- */
 
+/* The TSC's raw count before tsc_offset: on a board with a clock, virtual nanoseconds (a 1 GHz TSC that follows the
+ * same time the PIT, RTC and PM timer follow: host time, or the instruction count under -icount, so a guest that
+ * calibrates the TSC against the PIT gets a TSC that stays calibrated); on a bare machine the instruction count. */
+static uint64_t cpu_tsc_raw(const CpuState *env)
+{
+    if (env->machine && env->machine->clock)
+        return (uint64_t)clock_now(env->machine->clock);
+    return env->icount;
+}
+
 static uint64_t cpu_tsc(const CpuState *env)
 {
-    return env->icount + env->tsc_offset;
+    return cpu_tsc_raw(env) + env->tsc_offset;
+}
+
+void cpu_tsc_set(CpuState *env, uint64_t v)
+{
+    env->tsc_offset = v - cpu_tsc_raw(env);
 }
 
 void helper_rdtsc(CpuState *env)
@@ -148,7 +164,7 @@ void helper_wrmsr(CpuState *env)
     uint32_t idx = env->t[G_ECX];
     uint64_t v = ((uint64_t)env->t[G_EDX] << 32) | env->t[G_EAX];
     switch (idx) {
-    case MSR_IA32_TSC: env->tsc_offset = v - env->icount; break;
+    case MSR_IA32_TSC: cpu_tsc_set(env, v); break;
     case MSR_IA32_APIC_BASE:
         if (v & 0x800)   /* enabling an APIC that is not there */
             cpu_raise_exception(env, EXC_GP, 0);

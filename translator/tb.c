@@ -38,7 +38,11 @@ typedef struct PageDesc {
 typedef struct TbCache {
     TbCacheHot hot;              /* must stay first (exec.h inlines use it): cur_tb, flush_count */
     TB *hash[TB_HASH_SIZE];
-    TB *jmp_cache[TB_JMP_CACHE];  /* a hint only: every hit is re-validated like a hash hit */
+    /* By linear pc: the last TB found there and the TLB generation (env->tlb_gen) it was validated under. While the
+     * generation holds, no linear-to-physical mapping has been flushed since, so the TB is still the one at that
+     * linear address (what a TLB that caches it would give): only pc, CS base, hflags, the CS limit and the
+     * invalid flag need checking. A TLB flush of any kind bumps the generation (mmu.c), which empties it in O(1). */
+    struct { TB *tb; uint32_t gen; } jmp_cache[TB_JMP_CACHE];
     TB *pool;
     uint32_t npool;
     uint8_t *arena;
@@ -587,23 +591,61 @@ static inline uint32_t tb_jmp_index(uint32_t lin)
     return (lin ^ (lin >> 12)) & (TB_JMP_CACHE - 1);
 }
 
-/* A cached TB for (pc, cs_base, hflags) at the current mappings, or a new translation. May raise (fetch fault). */
-TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
+/* The jump cache's TB for linear pc if it is still valid here (see TbCache.jmp_cache), else NULL. */
+static inline TB *tb_jmp_cache_get(CpuState *env, TbCache *tc, uint32_t lin, uint32_t pc, uint32_t cs_base,
+                                   uint32_t key)
+{
+    uint32_t i = tb_jmp_index(lin);
+    TB *tb = tc->jmp_cache[i].tb;
+    if (tb && tc->jmp_cache[i].gen == env->tlb_gen && tb->pc == pc && tb->cs_base == cs_base && tb->hflags == key &&
+        !tb->invalid && (!tb->size || pc + tb->size - 1 <= env->seg[SEG_CS].hi))
+        return tb;
+    return NULL;
+}
+
+static inline void tb_jmp_cache_set(CpuState *env, TbCache *tc, uint32_t lin, TB *tb)
+{
+    uint32_t i = tb_jmp_index(lin);
+    tc->jmp_cache[i].tb = tb;
+    tc->jmp_cache[i].gen = env->tlb_gen;
+}
+
+/* The hash table's TB for (pc, cs_base, key) at physical phys_pc, or NULL. */
+static TB *tb_hash_find(CpuState *env, TbCache *tc, uint32_t pc, uint32_t cs_base, uint32_t key, uint32_t phys_pc)
+{
+    for (TB *tb = tc->hash[tb_hash(phys_pc, pc, cs_base, key)]; tb; tb = tb->hash_next)
+        if (tb_valid_here(env, tb, pc, cs_base, key, phys_pc))
+            return tb;
+    return NULL;
+}
+
+/* A cached TB for (pc, cs_base, hflags) at the current mappings, or NULL (nothing cached, or the next block must
+ * be translated afresh: single_next). Never translates, never raises: generated code calls it (jit_chain_lookup). */
+TB *tb_lookup(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
 {
     TbCache *tc = env->tbs;
     uint32_t phys_pc, key = hflags & HF_TB_KEY_MASK, lin = cs_base + pc;
-    TB **slot = &tc->jmp_cache[tb_jmp_index(lin)];
+    if (tc->single_next)
+        return NULL;
+    TB *tb = tb_jmp_cache_get(env, tc, lin, pc, cs_base, key);
+    if (tb)
+        return tb;
+    if (!tb_code_phys(env, lin, &phys_pc) || !(tb = tb_hash_find(env, tc, pc, cs_base, key, phys_pc)))
+        return NULL;
+    tb_jmp_cache_set(env, tc, lin, tb);
+    return tb;
+}
+
+/* A cached TB for (pc, cs_base, hflags) at the current mappings, or a new translation. May raise (fetch fault). */
+TB *tb_find(CpuState *env, uint32_t pc, uint32_t cs_base, uint32_t hflags)
+{
     exec_stats.tb_lookups++;
-    if (!tc->single_next && tb_code_phys(env, lin, &phys_pc)) {
-        if (*slot && tb_valid_here(env, *slot, pc, cs_base, key, phys_pc))
-            return *slot;
-        for (TB *tb = tc->hash[tb_hash(phys_pc, pc, cs_base, key)]; tb; tb = tb->hash_next)
-            if (tb_valid_here(env, tb, pc, cs_base, key, phys_pc))
-                return *slot = tb;
-    }
-    TB *tb = tb_translate(env, pc, cs_base, hflags);
+    TB *tb = tb_lookup(env, pc, cs_base, hflags);
+    if (tb)
+        return tb;
+    tb = tb_translate(env, pc, cs_base, hflags);
     if (!tb->invalid)
-        tc->jmp_cache[tb_jmp_index(lin)] = tb;   /* (re-indexed: a flush may have run) */
+        tb_jmp_cache_set(env, env->tbs, cs_base + pc, tb);   /* (after a flush that tb_translate may have run) */
     return tb;
 }
 

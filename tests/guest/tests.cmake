@@ -50,11 +50,11 @@ foreach(p ${GUEST_PROGRAMS})
   if(TARGET pcjit)
     add_test(NAME guest_${p}
       COMMAND sh ${GUEST_DIR}/run-guest.sh --
-              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
+              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -machine none -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
     set_tests_properties(guest_${p} PROPERTIES TIMEOUT 60 LABELS guest)
     add_test(NAME guest_${p}_jit
       COMMAND sh ${GUEST_DIR}/run-guest.sh --
-              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${bin} -accel jit -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
+              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${bin} -accel jit -machine none -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
     set_tests_properties(guest_${p}_jit PROPERTIES TIMEOUT 60 LABELS "guest;jit")
   endif()
   if(QEMU_SYSTEM_I386)

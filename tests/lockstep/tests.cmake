@@ -1,6 +1,6 @@
 # tests/lockstep/tests.cmake — issue 4's acceptance in CI: every guest program, the 80286 vectors and the native
 # differential test run with -accel lockstep (each block run by the interpreter and by the JIT from the same state,
-# the run stops at the first difference: pcjit exits 2, pcjit-sst / native_diff count a failure). Label "lockstep".
+# the run stops at the first difference: pcjit exits 4, pcjit-sst / native_diff count a failure). Label "lockstep".
 # Needs a JIT backend for the host (x86_64, aarch64); the generated native cases need an x86 host. About 20 s of CPU in all (guest programs ~3 s, sst ~11 s,
 # native_diff ~3 s on the development machine).
 # Relies on tests/guest/tests.cmake (included before this file: tests.cmake includes tests/*/tests.cmake sorted)
@@ -15,7 +15,7 @@ if(TARGET pcjit AND DEFINED GUEST_PROGRAMS)
     endif()
     add_test(NAME guest_${p}_lockstep
       COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh --
-              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${GUEST_OUT}/${p}.bin -accel lockstep -debugcon stdio -m 32 -no-reboot
+              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${GUEST_OUT}/${p}.bin -accel lockstep -machine none -debugcon stdio -m 32 -no-reboot
               ${GUEST_PCJIT_ARGS_${p}})
     set_tests_properties(guest_${p}_lockstep PROPERTIES TIMEOUT 120 LABELS "guest;lockstep")
   endforeach()
