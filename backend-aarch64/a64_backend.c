@@ -639,6 +639,12 @@ static void a64_lower_brcond(A64Ctx *c, const IrOp *op, bool imm)
 {
     int ar = ra_use(&c->ra, op->a), br = imm ? -1 : ra_use(&c->ra, op->b);
     ra_flush(&c->ra);   /* memory must be current at the label; register copies stay valid on fall-through */
+    if (imm && op->imm == 0 && (op->sz == IRC_EQ || op->sz == IRC_NE || op->sz == IRC_LEU || op->sz == IRC_GTU)) {
+        /* a == 0 (also a <=u 0) / a != 0 (a >u 0): CBZ / CBNZ, no flags (the jnz after dec/sub) */
+        bool zero = op->sz == IRC_EQ || op->sz == IRC_LEU;
+        a64_jump_label(c, zero ? a64_cbz(c->cb, ar, NULL) : a64_cbnz(c->cb, ar, NULL), op->aux);
+        return;
+    }
     A64Cond cc = a64_compare(c->cb, op->sz, ar, br, op->imm);
     a64_jump_label(c, a64_b_cond(c->cb, cc, NULL), op->aux);
 }
