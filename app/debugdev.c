@@ -45,3 +45,24 @@ int debug_exit_attach(Machine *m, uint32_t iobase, uint32_t iosize)
 {
     return bus_register_io(m, iobase, iosize, debug_exit_read, debug_exit_write, m, "isa-debug-exit");
 }
+
+static uint32_t post_read(void *opaque, uint32_t addr, int size)
+{
+    (void)opaque, (void)addr, (void)size;
+    return 0xffffffffu;
+}
+
+static void post_write(void *opaque, uint32_t addr, uint32_t val, int size)
+{
+    (void)addr, (void)size;
+    PostPort *p = opaque;
+    p->last = (uint8_t)val;
+    p->writes++;
+    if (p->log)
+        fprintf(p->log, "POST %02x\n", p->last);
+}
+
+int post_port_attach(Machine *m, PostPort *p)
+{
+    return bus_register_io(m, POST_PORT, 1, post_read, post_write, p, "post");
+}

@@ -203,3 +203,13 @@ void drive_close_all(BlockDev bd[DRIVE_MAX])
     for (int n = 0; n < DRIVE_MAX; n++)
         blockdev_close(&bd[n]);
 }
+
+void drive_print_stats(FILE *f, const BlockDev bd[DRIVE_MAX], uint64_t dma_bytes)
+{
+    for (int n = 0; n < DRIVE_MAX; n++)
+        if (bd[n].open)
+            fprintf(f, "  disk hd%c              %llu sectors read, %llu written, %llu flushes%s\n", 'a' + n,
+                    (unsigned long long)bd[n].reads, (unsigned long long)bd[n].writes,
+                    (unsigned long long)bd[n].flushes, bd[n].snapshot ? " (snapshot overlay)" : "");
+    fprintf(f, "  device DMA           %llu bytes\n", (unsigned long long)dma_bytes);
+}

@@ -8,6 +8,8 @@
 #ifndef PCJIT_APP_DRIVE_H
 #define PCJIT_APP_DRIVE_H
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
 #include "blockdev.h"
 
 enum { DRIVE_MAX = 4, DRIVE_EXIT_USAGE = 2 };
@@ -32,6 +34,8 @@ bool drive_parse_arg(DriveOptions *o, int argc, char **argv, int *i);
  * already opened are closed first). machine_pc tells whether there is an IDE controller to attach them to. */
 void drive_open_all(const DriveOptions *o, bool machine_pc, BlockDev bd[DRIVE_MAX]);
 void drive_close_all(BlockDev bd[DRIVE_MAX]);
+/* -stats: per-disk sectors read/written and flushes, and the bytes device DMA moved. */
+void drive_print_stats(FILE *f, const BlockDev bd[DRIVE_MAX], uint64_t dma_bytes);
 /* The lines for usage(). */
 extern const char drive_usage[];
 

@@ -23,6 +23,7 @@
 #include "pc.h"
 #include "kernel.h"
 #include "drive.h"
+#include "console.h"
 
 #ifndef PCJIT_VERSION
 #define PCJIT_VERSION "0.1"
@@ -70,9 +71,9 @@ static void usage(FILE *f)
             "                        (default: pcjit's own BIOS)\n"
             "  -boot c               boot from the first hard disk (the default)\n"
             "  -nographic            no display (there is none yet): COM1 on stdio\n"
-            "  -m MB                 guest RAM in MiB (default 32, 2..3072)\n"
+            "  -m MB                 guest RAM in MiB (default 128, 2..3072)\n"
             "  -accel interp|jit|lockstep   execution engine (default jit where this host has a backend, else interp; lockstep: both, compared per block)\n"
-            "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, exec, int, unimp (to stderr or -D FILE)\n"
+            "  -d ITEM[,ITEM...]     log in_asm, ir, ir_opt, out_asm, exec, int, unimp, post (to stderr or -D FILE)\n"
             "  -D FILE               log file for -d\n"
             "  -stats                print execution statistics on exit\n"
             "  -debugcon stdio|file:PATH   port 0xE9 output (default: none)\n"
@@ -102,7 +103,7 @@ static unsigned parse_log_items(const char *list)
 {
     static const struct { const char *name; unsigned bit; } items[] = {
         { "in_asm", LOG_IN_ASM }, { "ir", LOG_IR }, { "ir_opt", LOG_IR_OPT }, { "out_asm", LOG_OUT_ASM },
-        { "exec", LOG_EXEC }, { "int", LOG_INT }, { "unimp", LOG_UNIMP },
+        { "exec", LOG_EXEC }, { "int", LOG_INT }, { "unimp", LOG_UNIMP }, { "post", LOG_POST },
     };
     unsigned mask = 0;
     char buf[256];
@@ -115,7 +116,7 @@ static unsigned parse_log_items(const char *list)
             if (strcmp(tok, items[i].name) == 0)
                 break;
         if (i == sizeof(items) / sizeof(items[0]))
-            die("unknown -d item '%s' (in_asm, ir, ir_opt, exec, int, unimp)", tok);
+            die("unknown -d item '%s' (in_asm, ir, ir_opt, out_asm, exec, int, unimp, post)", tok);
         mask |= items[i].bit;
     }
     return mask;
@@ -235,7 +236,7 @@ static void parse_options(Options *o, int argc, char **argv)
         }
         else if (drive_parse_arg(&o->drives, argc, argv, &i)) ;
         else if (strcmp(a, "-h") == 0 || strcmp(a, "-help") == 0) { usage(stdout); exit(0); }
-        else { usage(stderr); die("unknown option '%s'", argv[i]); }
+        else die("unknown option '%s' (pcjit -help lists the options)", argv[i]);
     }
     if ((o->initrd || o->append) && !o->kernel)
         die("-initrd and -append need -kernel%s", "");
@@ -329,8 +330,9 @@ static int run_machine(CpuState *env, Machine *m, const Options *o, const ExecOp
             fprintf(stderr, "pcjit: instruction limit reached (%llu)\n", (unsigned long long)o->max_insns);
             return EXIT_LIMIT;
         case STOP_HALT:
-            fprintf(stderr, "pcjit: CPU halted at %04x:%08x with nothing that can wake it\n", env->seg[SEG_CS].sel,
-                    env->t[G_EIP]);
+            fprintf(stderr, "pcjit: CPU halted at %04x:%08x with nothing that can wake it (IF=%d, %s)\n",
+                    env->seg[SEG_CS].sel, env->t[G_EIP], (env->t[G_EFLAGS] & F_IF) != 0,
+                    m->clock && clock_next_deadline(m->clock) != CLOCK_NEVER ? "a timer armed" : "no timer armed");
             return 0;
         case STOP_SHUTDOWN:
             fprintf(stderr, "pcjit: guest shut down (triple fault)\n");
@@ -422,11 +424,20 @@ int main(int argc, char **argv)
     if (debugcon_attach(&m, open_debugcon(o.debugcon), o.debugcon_base) < 0 ||
         (o.debug_exit && debug_exit_attach(&m, o.debug_exit_base, o.debug_exit_size) < 0))
         die("debug ports overlap%s", "");
+    static PostPort post;
+    post.log = (o.log_mask & LOG_POST) ? log : NULL;
+    if (o.machine_pc && post_port_attach(&m, &post) < 0)
+        die("port 0x80 is taken (isa-debug-exit or isa-debugcon there?)%s", "");
     FILE *serial_out = NULL;
     if (o.machine_pc) {
         serial_out = open_serial(o.serial, &in_fd);
         pc_board->com1.out = serial_out;
         pc_board->input_fd = in_fd;
+        if (in_fd == 0) {
+            console_raw_begin();
+            pc_board->input_filter = console_filter;
+            pc_board->input_filter_opaque = &m;
+        }
         pc_reset(pc_board);     /* starts the input poll timer now that there is an input */
     }
     tb_cache_init(env);
@@ -442,6 +453,10 @@ int main(int argc, char **argv)
     if (o.stats) {
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         exec_print_stats(stderr, env);
+        if (post.writes)
+            fprintf(stderr, "  POST port 0x80       %llu writes, last code %02xh\n", (unsigned long long)post.writes,
+                    post.last);
+        drive_print_stats(stderr, disks, m.dma_bytes);
         fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
         jit_print_stats(stderr);

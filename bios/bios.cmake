@@ -10,3 +10,8 @@ add_custom_command(OUTPUT ${BIOS_BIN}
   DEPENDS ${BIOS_SOURCES}
   COMMENT "nasm bios/bios.asm")
 add_custom_target(bios ALL DEPENDS ${BIOS_BIN})
+# pcjit finds it beside itself (build/bios/bios.bin) or installed (share/pcjit/bios.bin): app/main.c default_bios
+if(TARGET pcjit)
+  add_dependencies(pcjit bios)
+endif()
+install(FILES ${BIOS_BIN} DESTINATION share/pcjit)

@@ -101,8 +101,6 @@ pci_init:
         cmp     ebx, 256
         jb      .fn
         ; the PIIX3 ISA bridge (00:01.0): PIRQ routing, and level triggering for those IRQs in the ELCR
-        mov     eax, (0x08 << 8) | 0x60
-        call    pci_rd32
         mov     ecx, PIRQ_IRQ_A | (PIRQ_IRQ_B << 8) | (PIRQ_IRQ_C << 16) | (PIRQ_IRQ_D << 24)
         mov     eax, (0x08 << 8) | 0x60
         call    pci_wr32

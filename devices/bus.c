@@ -3,9 +3,11 @@
  * ignored); MMIO regions take precedence over RAM (a device window such as VGA's 0xA0000 hides the RAM under it);
  * anything unclaimed reads as all ones and ignores writes, logged once per port / per address; a device callback
  * only ever sees offsets inside its own region (addr passed to BusReadFn/BusWriteFn is relative to the region base).
- * Left out: the devices themselves (one file each), PCI, and PAM shadowing of the 0xC0000-0xFFFFF window: the
- * firmware's real-mode view of the ROM is a writable copy made at bus_reset (XXX: PAM shadowing and the read-only
- * BIOS area belong to the PC platform issue). */
+ * Shadow RAM (Machine.pam_attr, the i440FX PAM registers on the PC board): in 0xC0000-0xFFFFF a read goes to RAM
+ * or to the ROM's low alias (0xE0000-0xFFFFF; nothing below) and a write to RAM or nowhere, per 16 KiB segment
+ * (64 KiB for 0xF0000), for the CPU (bus_phys_ptr, bus_phys_read/write) and DMA alike. Without the hook (bare
+ * machine) the window is RAM holding the copy bus_reset made.
+ * Left out: the devices themselves (one file each), PCI. */
 #include <stdlib.h>
 #include <string.h>
 #include "bus.h"
@@ -13,7 +15,25 @@
 #include "mmu.h"
 #include "exec.h"
 
-enum { BIOS_LOW_BASE = 0xE0000, BIOS_LOW_SIZE = 0x20000, UNASSIGNED_LOG_SLOTS = 64 };
+enum { BIOS_LOW_BASE = 0xE0000, BIOS_LOW_SIZE = 0x20000, UNASSIGNED_LOG_SLOTS = 64, PAM_BASE = 0xC0000,
+       PAM_END = 0x100000 };
+
+/* The PAM attribute of pa (bit 0 read RAM, bit 1 write RAM), or -1 outside the window / without the hook. */
+static int bus_pam(const Machine *m, uint32_t pa)
+{
+    if (!m->pam_attr || pa < PAM_BASE || pa >= PAM_END)
+        return -1;
+    return m->pam_attr(m->pam_opaque, pa);
+}
+
+/* The ROM byte a read of pa in 0xE0000-0xFFFFF sees when it does not go to RAM, or NULL (no ROM there). */
+static const uint8_t *bus_rom_low(const Machine *m, uint32_t pa)
+{
+    uint32_t n = m->rom_size < BIOS_LOW_SIZE ? m->rom_size : BIOS_LOW_SIZE;
+    if (!m->rom || pa < PAM_END - n || pa >= PAM_END)
+        return NULL;
+    return m->rom + m->rom_size - (PAM_END - pa);
+}
 
 /* Once-per-key logging of unassigned accesses: a bitmap for ports, a small set for physical addresses. */
 static uint8_t logged_ports[65536 / 8];
@@ -222,6 +242,11 @@ uint32_t bus_phys_read(Machine *m, uint32_t pa, int size)
         m->mmio_accesses++;
         return r->read ? r->read(r->opaque, pa - r->base, size) & size_mask(size) : size_mask(size);
     }
+    int pam = bus_pam(m, pa);
+    if (pam >= 0 && !(pam & 1)) {
+        const uint8_t *rom = bus_rom_low(m, pa);
+        return rom && bus_rom_low(m, pa + (uint32_t)size - 1) ? host_read(rom, size) : size_mask(size);
+    }
     if (pa < m->ram_size && size <= (int)(m->ram_size - pa))
         return host_read(m->ram + pa, size);
     if (bus_in_rom(m, pa) && size <= (int)(0x100000000ull - pa))
@@ -239,6 +264,9 @@ void bus_phys_write(Machine *m, uint32_t pa, uint32_t val, int size)
             r->write(r->opaque, pa - r->base, val & size_mask(size), size);
         return;
     }
+    int pam = bus_pam(m, pa);
+    if (pam >= 0 && !(pam & 2))
+        return;     /* shadow RAM write-protected: the write goes to the ROM, which ignores it */
     if (pa < m->ram_size && size <= (int)(m->ram_size - pa)) {
         /* device DMA and page-table updates must not leave stale translations (the CPU's stores to RAM do not
          * come here: the softmmu writes RAM directly after its own check) */
@@ -261,8 +289,13 @@ uint8_t *bus_phys_ptr(Machine *m, uint32_t pa, bool *writable)
         if (page < r->base + r->size && r->base < page + 0x1000)
             return NULL;   /* any part of the page is MMIO: no direct access */
     }
+    int pam = bus_pam(m, page);
+    if (pam >= 0 && !(pam & 1)) {           /* reads from the ROM's low alias (or nothing); writes: slow path */
+        *writable = false;
+        return bus_rom_low(m, page) ? (uint8_t *)bus_rom_low(m, pa) : NULL;
+    }
     if (m->ram_size >= 0x1000 && page <= m->ram_size - 0x1000) {
-        *writable = true;
+        *writable = pam < 0 || (pam & 2);
         return m->ram + pa;
     }
     if (bus_in_rom(m, page) && m->rom_size >= 0x1000) {
@@ -295,6 +328,10 @@ static uint32_t bus_dma_span(Machine *m, uint32_t pa, uint32_t len, int *kind)
         return (uint32_t)((end < rend ? end : rend) - pa);
     }
     uint64_t lim;
+    if (bus_pam(m, pa) >= 0) {              /* shadow window: byte by byte through the PAM-aware accessors */
+        *kind = 1;
+        return (uint32_t)((end < PAM_END ? end : PAM_END) - pa);
+    }
     if (pa < m->ram_size) {
         *kind = 0;
         lim = m->ram_size;
@@ -308,6 +345,8 @@ static uint32_t bus_dma_span(Machine *m, uint32_t pa, uint32_t len, int *kind)
     for (int i = 0; i < m->nmmio; i++)      /* stop where the next MMIO region starts */
         if (m->mmio[i].base > pa && m->mmio[i].base < lim)
             lim = m->mmio[i].base;
+    if (m->pam_attr && pa < PAM_BASE && lim > PAM_BASE)
+        lim = PAM_BASE;
     return (uint32_t)((end < lim ? end : lim) - pa);
 }
 

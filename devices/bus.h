@@ -51,6 +51,12 @@ typedef struct Machine {
      * (pc.c: tb_invalidate_phys) — the one place dirty-page tracking for snapshots will hook too. NULL on a
      * machine without translated code. Called before bus_dma_write returns, never during a CPU store. */
     void (*dma_ram_written)(void *opaque, uint32_t pa, uint32_t len);
+    /* Shadow RAM control of 0xC0000-0xFFFFF (the PC board: the i440FX PAM registers): bit 0 = reads go to RAM,
+     * bit 1 = writes go to RAM, for the segment holding pa. Reads not from RAM see the ROM's low alias
+     * (0xE0000-0xFFFFF: the ROM's last 128 KiB) or nothing (0xC0000-0xDFFFF: no option ROMs); writes not to RAM are
+     * dropped. NULL (a bare machine): the whole window is RAM, preloaded with the ROM by bus_reset. */
+    int (*pam_attr)(void *opaque, uint32_t pa);
+    void *pam_opaque;
     void *dma_opaque;
     uint64_t dma_bytes;          /* bytes moved by device DMA, for -stats */
     struct Clock *clock;         /* virtual time (devices/clock.h) the exec loop services, or NULL (no devices) */
@@ -60,7 +66,7 @@ typedef struct Machine {
 void bus_init(Machine *m, uint32_t ram_size);
 void bus_free(Machine *m);
 /* After m->rom is set and on every machine reset: copy the ROM's last 128 KiB into RAM at 0xE0000-0xFFFFF (the
- * firmware's real-mode view; writable until the PC platform adds PAM shadowing). */
+ * firmware's real-mode view on a bare machine; with pam_attr the copy only sits in the RAM beneath the ROM). */
 void bus_reset(Machine *m);
 int bus_register_io(Machine *m, uint32_t port, uint32_t count, BusReadFn rd, BusWriteFn wr, void *opaque,
                     const char *name);

@@ -12,7 +12,12 @@
 
 static FwCfgItem *fw_cfg_cur(FwCfg *f)
 {
-    uint16_t key = f->s.selector & 0x3fff;      /* bit 14: write, bit 15: arch-specific (ignored on x86 here) */
+    /* bit 14 is the (obsolete) write flag; bit 15 selects the architecture's own items (QEMU's x86 ones: ACPI,
+     * SMBIOS, IRQ0 override, E820, HPET at 0x8000-0x8004), none of which this board has: they read as absent,
+     * never as the generic item with the same low bits (SeaBIOS took "QEMU" for an E820 entry count once) */
+    if (f->s.selector & 0x8000)
+        return NULL;
+    uint16_t key = f->s.selector & 0x3fff;
     return key < FW_CFG_MAX_ITEMS ? &f->item[key] : NULL;
 }
 

@@ -116,7 +116,13 @@ static void pit_irq_update(I8254 *p, int64_t t)
     }
     int64_t when = c->load_ns + pit_ticks_to_ns(next);
     if (when < now - PIT_MAX_LAG_NS) {  /* far behind (a host stall): skip to the transitions still ahead */
-        next = pit_next_transition(c, pit_ticks(c, now));
+        /* OUT takes its value of now, so an edge inside the skipped span is not lost: a mode 4 one-shot whose
+         * rising edge at terminal count + 1 falls in the gap still raises IRQ0 (late), as Linux's one-shot
+         * clockevent needs — else the guest sleeps forever in HLT. */
+        int64_t dnow = pit_ticks(c, now);
+        c->out = (uint8_t)pit_out_at(c, dnow);
+        irq_set(&p->irq0, c->out);
+        next = pit_next_transition(c, dnow);
         if (next < 0) {
             timer_del(&p->timer);
             return;

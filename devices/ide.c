@@ -802,11 +802,13 @@ int ide_channel_load(IdeChannel *c, const uint8_t *buf, size_t len)
     for (int u = 0; u < 2; u++) {
         IdeDriveState *d = &s.drive[u];
         /* a blob must describe the same devices and a transfer that fits the buffer */
-        if (d->kind != c->s.drive[u].kind || d->end > sizeof(d->buf) || d->pos > d->end || d->xfer > IDE_XFER_DMA_OUT)
+        if (d->kind != c->s.drive[u].kind || d->end > sizeof(d->buf) || d->pos > d->end ||
+            d->xfer > IDE_XFER_DMA_OUT || d->block > IDE_MAX_MULT || d->mult > IDE_MAX_MULT || s.unit > 1)
             return -1;
     }
     c->s = s;
-    c->irq_level = -1;
-    ide_update_irq(c);
+    const IdeDriveState *d = &c->s.drive[c->s.unit];
+    c->irq_level = d->irq && !(c->s.devctl & ATA_CTL_NIEN);  /* the pin as saved: no new edge for the BM */
+    irq_set(&c->irq, c->irq_level);
     return 0;
 }

@@ -7,7 +7,9 @@
  * Invariants: devices only see IrqLines and the Clock given here; every line change that affects the CPU sets
  * env->exit_request so the exec loop looks at it before the next block.
  * PCI: bus 0 (0xCF8/0xCFC) with the i440FX host bridge at 00:00.0, the PIIX3 ISA bridge at 00:01.0 and its IDE
- * function at 00:01.1 (IRQ14/15, the disks of PcConfig.ide); device DMA invalidates translated code it overwrites
+ * function at 00:01.1 (IRQ14/15, the disks of PcConfig.ide), the PIIX4 ACPI PM function at 00:01.3 (SCI on IRQ 9,
+ * soft off → Machine.exit_requested) and the hotplug ports SeaBIOS's ACPI tables read (acpi_hotplug.c: nothing
+ * is ever hot-plugged); device DMA invalidates translated code it overwrites
  * (Machine.dma_ram_written).
  * fw_cfg (QEMU's firmware configuration device) at 0x510/0x514 with RAM size and CPU count; the app adds the
  * kernel, initrd and command line for -kernel.
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "pc.h"
+#include "acpi_hotplug.h"
 #include "cpu.h"
 #include "mmu.h"
 #include "exec.h"
@@ -95,6 +98,26 @@ static void pc_dma_ram_written(void *opaque, uint32_t pa, uint32_t len)
         }
 }
 
+/* I440fx.pam_changed: the bus routes 0xC0000-0xFFFFF by PAM now (Machine.pam_attr). Cached host pointers of the
+ * window are stale (TLB), and so are translations of a segment whose reads moved between ROM and RAM (the same
+ * physical address now holds other bytes). Invalidating flags blocks, it frees nothing, so the block doing the
+ * config write finishes; exit_request makes the loop look before chaining on. */
+static void pc_pam_changed(void *opaque, const uint8_t old[7], const uint8_t now[7])
+{
+    PcBoard *pc = opaque;
+    CpuState *env = pc->m->cpu;
+    if (!env)
+        return;
+    tlb_flush_all(env);
+    env->exit_request = 1;
+    for (uint32_t pa = 0xc0000; pa < 0x100000; pa += 0x4000) {
+        int before = pa >= 0xf0000 ? (old[0] >> 4) & 1 : ((old[1 + ((pa - 0xc0000) >> 15)] >> (((pa >> 14) & 1) * 4)) & 1);
+        int after = i440fx_pam_attr(&pc->i440fx, pa) & 1;
+        if (before != after)
+            tb_invalidate_phys(env, pa, 0x4000);
+    }
+}
+
 static void pc_reset_line(void *opaque, int line, int level)
 {
     PcBoard *pc = opaque;
@@ -117,6 +140,8 @@ static void pc_input_poll(void *opaque)
             pc->input_fd = -1;  /* end of input (or an error): stop polling */
             return;
         }
+        if (pc->input_filter)
+            n = (ssize_t)pc->input_filter(pc->input_filter_opaque, buf, (size_t)n);
         uart16550_push_input(&pc->com1, buf, (size_t)n);
     }
     timer_mod(&pc->input_timer, clock_now(&pc->clock) + PC_INPUT_POLL_NS);
@@ -172,6 +197,13 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
     m->ferr = irq_line(pc_ferr_set, pc, 0);
     pci_bus_init(&pc->pci, m);
     i440fx_init(&pc->i440fx);
+    for (int n = 0; n < 16; n++)
+        pc->i440fx.isa_irq[n] = pc_isa_irq(pc, n);
+    pc->i440fx.reset = irq_line(pc_reset_line, pc, 2);
+    pc->i440fx.pam_changed = pc_pam_changed;
+    pc->i440fx.pam_opaque = pc;
+    m->pam_attr = i440fx_pam_hook;
+    m->pam_opaque = &pc->i440fx;
     if (pci_bus_attach(&pc->pci) < 0 || i440fx_attach(&pc->i440fx, &pc->pci) < 0)
         return -1;
     fw_cfg_init(&pc->fw_cfg, m);
@@ -181,6 +213,9 @@ int pc_init(PcBoard *pc, Machine *m, const PcConfig *cfg)
         return -1;
     piix_ide_init(&pc->ide, m, &pc->clock, pc_isa_irq(pc, PC_IDE0_IRQ), pc_isa_irq(pc, PC_IDE1_IRQ));
     if (piix_ide_attach(&pc->ide, &pc->pci) < 0)
+        return -1;
+    piix4_pm_init(&pc->pm, m, &pc->clock, pc_isa_irq(pc, PC_SCI_IRQ));
+    if (piix4_pm_attach(&pc->pm, &pc->pci) < 0 || acpi_hotplug_attach(m) < 0)
         return -1;
     for (int i = 0; i < 4; i++)
         if (cfg->ide[i] && piix_ide_attach_disk(&pc->ide, i, cfg->ide[i]) < 0)
@@ -211,6 +246,7 @@ void pc_reset(PcBoard *pc)
     port92_reset(&pc->port92);
     i440fx_reset(&pc->i440fx);
     piix_ide_reset(&pc->ide);
+    piix4_pm_reset(&pc->pm);
     pc->ferr = pc->ferr_latch = false;     /* RESET also reinitializes the FPU: FERR# is deasserted */
     i8259_set_irq(&pc->pic, PC_FPU_IRQ, 0);
     if (pc->input_fd >= 0 && !timer_pending(&pc->input_timer))

@@ -16,6 +16,7 @@
 #include "i440fx.h"
 #include "fw_cfg.h"
 #include "piix_ide.h"
+#include "piix4_pm.h"
 
 typedef struct PcConfig {
     ClockMode clock_mode;       /* CLOCK_HOST, or CLOCK_ICOUNT for deterministic device timing */
@@ -40,14 +41,18 @@ typedef struct PcBoard {
     I440fx i440fx;              /* 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge */
     FwCfg fw_cfg;               /* 0x510/0x511/0x514: what the host was asked to boot (fw_cfg.h) */
     PiixIde ide;                /* 00:01.1 IDE: 1F0h/3F6h IRQ14, 170h/376h IRQ15, bus master IDE */
+    Piix4Pm pm;                 /* 00:01.3 ACPI PM: PM1/PM timer/GPE0 at PMBA, SCI on IRQ 9, soft off; APM 0xB2 */
     bool a20_kbc, a20_port92;   /* the two A20 gates (the line is their OR) */
     bool ferr, ferr_latch;      /* the CPU's FERR# level; the IRQ13 latch it sets and port F0H clears */
     int input_fd;
+    /* Optional: sees COM1's input bytes first (the terminal's escape keys); returns how many remain in buf. */
+    size_t (*input_filter)(void *opaque, uint8_t *buf, size_t n);
+    void *input_filter_opaque;
     Timer input_timer;
 } PcBoard;
 
 enum { PC_COM1_BASE = 0x3f8, PC_COM1_IRQ = 4, PC_PIT_IRQ = 0, PC_KBD_IRQ = 1, PC_AUX_IRQ = 12, PC_RTC_IRQ = 8,
-       PC_FPU_IRQ = 13, PC_IDE0_IRQ = 14, PC_IDE1_IRQ = 15 };
+       PC_FPU_IRQ = 13, PC_IDE0_IRQ = 14, PC_IDE1_IRQ = 15, PC_SCI_IRQ = 9 };
 
 /* Create and wire the devices on m (m->cpu must be set: the clock reads its icount, A20 writes its a20_mask).
  * Returns 0, or -1 if a port is already taken. */

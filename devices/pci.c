@@ -7,7 +7,8 @@
  * and it is moved (unregister + register) whenever the command register or the BAR changes.
  * Left out: buses other than 0 (type 1 config cycles read all ones), 64-bit and prefetchable-window BARs, expansion
  * ROM BARs, byte accesses to 0xCF8 (real chipsets forward them to ISA; here they read all ones and are ignored),
- * the reset control register at 0xCF9 (XXX: Linux may use it to reboot), status-register write-one-to-clear. */
+ * status-register write-one-to-clear. Port 0xCF9 (a byte inside CONFIG_ADDRESS) goes to the PIIX3's reset control
+ * hook (i440fx.c). */
 #include <stdio.h>
 #include <string.h>
 #include "pci.h"
@@ -129,6 +130,32 @@ void pci_device_reset(PciDevice *d)
     pci_update_mappings(d);
 }
 
+bool pci_intx_asserted(const PciDevice *d)
+{
+    uint16_t cmd = (uint16_t)(d->config[PCI_COMMAND] | d->config[PCI_COMMAND + 1] << 8);
+    uint8_t pin = d->config[PCI_INTERRUPT_PIN];
+    return d->intx && pin >= 1 && pin <= 4 && !(cmd & PCI_COMMAND_INTX_DISABLE);
+}
+
+static void pci_intx_notify(PciDevice *d)
+{
+    if (d->bus && d->bus->intx_changed)
+        d->bus->intx_changed(d->bus->intx_opaque);
+}
+
+void pci_set_irq(PciDevice *d, int level)
+{
+    level = level != 0;
+    if (d->intx == level)
+        return;
+    d->intx = (uint8_t)level;
+    if (level)
+        d->config[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
+    else
+        d->config[PCI_STATUS] &= (uint8_t)~PCI_STATUS_INTERRUPT;
+    pci_intx_notify(d);
+}
+
 uint32_t pci_config_read(PciDevice *d, uint32_t off, int size)
 {
     if (off > 256u - (uint32_t)size)
@@ -154,6 +181,8 @@ void pci_config_write(PciDevice *d, uint32_t off, uint32_t val, int size)
     /* the command register or a BAR changed: move the regions (PCI 3.0, 6.2.2 and 6.2.5.1) */
     if (off < PCI_BAR0 + 4 * PCI_NUM_BARS && off + (uint32_t)size > PCI_COMMAND)
         pci_update_mappings(d);
+    if (off < PCI_COMMAND + 2 && off + (uint32_t)size > PCI_COMMAND + 1 && d->intx)
+        pci_intx_notify(d);          /* Interrupt Disable may have changed */
 }
 
 uint32_t pci_bus_config_read(PciBus *bus, int busnum, int devfn, uint32_t off, int size)
@@ -173,12 +202,16 @@ void pci_bus_config_write(PciBus *bus, int busnum, int devfn, uint32_t off, uint
 static uint32_t pci_addr_read(void *opaque, uint32_t addr, int size)
 {
     PciBus *bus = opaque;
+    if (addr == 1 && size == 1 && bus->cf9_read)
+        return bus->cf9_read(bus->cf9_opaque);
     return (addr == 0 && size == 4) ? bus->config_address : pci_size_mask(size);
 }
 
 static void pci_addr_write(void *opaque, uint32_t addr, uint32_t val, int size)
 {
     PciBus *bus = opaque;
+    if (addr == 1 && size == 1 && bus->cf9_write)
+        bus->cf9_write(bus->cf9_opaque, (uint8_t)val);
     if (addr == 0 && size == 4)
         bus->config_address = val & 0x80fffffcu;   /* reserved bits 30:24 read as 0 */
 }

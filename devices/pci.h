@@ -2,9 +2,10 @@
  * interface every PCI function implements: 256 bytes of configuration space with a per-byte write mask, optional
  * read/write hooks, up to six BARs whose regions pci.c maps onto the Machine bus while the command register enables
  * them (PCI Local Bus Specification 3.0, sections 3.2.2.3.2 and 6.2).
+ * INTx: a device drives its interrupt pin with pci_set_irq; the bus hands the (Interrupt Disable-gated) level to
+ * its router (the PIIX3's PIRQ registers, i440fx.c), which wire-ORs the pins sharing a route.
  * Left out: other buses (PCI-to-PCI bridges), 64-bit BARs, expansion ROM BARs, capabilities lists, MSI, the
- * status register's write-one-to-clear bits (status is read-only here), INTx routing (the PIIX3's PIRQ registers
- * are recorded in i440fx.c for the devices that will raise interrupts). */
+ * status register's write-one-to-clear bits (status is read-only here). */
 #ifndef PCJIT_PCI_H
 #define PCJIT_PCI_H
 #include <stdint.h>
@@ -15,6 +16,7 @@ enum {
     PCI_VENDOR_ID = 0x00, PCI_DEVICE_ID = 0x02, PCI_COMMAND = 0x04, PCI_STATUS = 0x06, PCI_REVISION_ID = 0x08,
     PCI_CLASS_PROG = 0x09, PCI_CLASS_DEVICE = 0x0a, PCI_HEADER_TYPE = 0x0e, PCI_BAR0 = 0x10,
     PCI_INTERRUPT_LINE = 0x3c, PCI_INTERRUPT_PIN = 0x3d,
+    PCI_COMMAND_INTX_DISABLE = 0x400, PCI_STATUS_INTERRUPT = 0x08,
     PCI_COMMAND_IO = 0x1, PCI_COMMAND_MEMORY = 0x2, PCI_COMMAND_MASTER = 0x4,
     PCI_BAR_IO = 0x1,                 /* bit 0 of a BAR: I/O space */
     PCI_HEADER_MULTI_FUNCTION = 0x80,
@@ -46,12 +48,21 @@ struct PciDevice {
     void *opaque;
     struct PciBus *bus;
     int devfn;
+    uint8_t intx;                     /* the level the device drives on its INTx pin (pci_set_irq) */
 };
 
 typedef struct PciBus {
     Machine *m;
     PciDevice *dev[PCI_MAX_DEVFN];
     uint32_t config_address;          /* the 0xCF8 register */
+    /* INTx router: called when a function's effective INTx level (pin driven and not Interrupt Disabled) may
+     * have changed; NULL: interrupts go nowhere */
+    void (*intx_changed)(void *opaque);
+    void *intx_opaque;
+    /* byte port 0xCF9 (inside CONFIG_ADDRESS's dword): the PIIX3's reset control register; NULL: unclaimed */
+    uint8_t (*cf9_read)(void *opaque);
+    void (*cf9_write)(void *opaque, uint8_t val);
+    void *cf9_opaque;
 } PciBus;
 
 void pci_bus_init(PciBus *bus, Machine *m);
@@ -72,6 +83,11 @@ void pci_device_reset(PciDevice *d);
  * that does not cross the 256-byte space). Exposed for tests and for firmware-side helpers. */
 uint32_t pci_config_read(PciDevice *d, uint32_t off, int size);
 void pci_config_write(PciDevice *d, uint32_t off, uint32_t val, int size);
+/* Drive d's interrupt pin (config 3Dh: 1 = INTA# .. 4 = INTD#; 0 = none) to level. Also kept in the status
+ * register's Interrupt Status bit; the command register's Interrupt Disable bit masks it (PCI 3.0, 6.2.2-6.2.3). */
+void pci_set_irq(PciDevice *d, int level);
+/* The level d presents to the router now: driven, a pin present and not disabled. */
+bool pci_intx_asserted(const PciDevice *d);
 /* Bus-level access by bus/devfn: absent functions read all ones. */
 uint32_t pci_bus_config_read(PciBus *bus, int busnum, int devfn, uint32_t off, int size);
 void pci_bus_config_write(PciBus *bus, int busnum, int devfn, uint32_t off, uint32_t val, int size);

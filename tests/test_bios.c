@@ -2,7 +2,8 @@
  * fw_cfg) until its "no bootable device" halt, under the interpreter and the JIT; then what POST left in memory and
  * in the chipset is checked: the IVT, the BDA, the ACPI tables (RSDP found by the spec's F-segment scan, both RSDP
  * checksums, RSDT/XSDT/FADT/DSDT/FACS checksums and the FADT's PM register blocks, \_S5 in the AML), the $PIR
- * table, the PIIX3 PIRQ routes and the ELCR.
+ * table, the PIIX3 PIRQ routes and the ELCR; the POST line on COM1; and the keyboard path (i8042 scan codes →
+ * IRQ1 → BDA ring → INT 16h).
  * Services are tested by guest programs (tests/bios/): this suite checks POST's results directly. */
 #include <check.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ typedef struct Booted {
     Harness *h;
     PcBoard *pc;
     uint8_t *rom;
+    FILE *serial;           /* what the firmware wrote on COM1 */
     ExecStop stop;
 } Booted;
 
@@ -48,7 +50,9 @@ static void boot(Booted *b, const char *accel)
     m->rom_size = BIOS_SIZE;
     b->pc = calloc(1, sizeof(PcBoard));
     ck_assert_ptr_nonnull(b->pc);
-    PcConfig cfg = { .clock_mode = CLOCK_ICOUNT, .icount_shift = 4, .serial_out = NULL, .serial_in_fd = -1,
+    b->serial = tmpfile();
+    ck_assert_ptr_nonnull(b->serial);
+    PcConfig cfg = { .clock_mode = CLOCK_ICOUNT, .icount_shift = 4, .serial_out = b->serial, .serial_in_fd = -1,
                      .rtc_epoch = 0 };
     ck_assert_int_eq(pc_init(b->pc, m, &cfg), 0);
     cpu_reset(b->h->env);
@@ -68,8 +72,10 @@ static void unboot(Booted *b)
 {
     b->h->m->clock = NULL;
     b->h->m->rom = NULL;
+    pc_free(b->pc);
     harness_free(b->h);
     free(b->pc);
+    fclose(b->serial);
     free(b->rom);
 }
 
@@ -105,6 +111,15 @@ static uint32_t pci_cfg_read(Booted *b, unsigned devfn, unsigned reg, int size)
 
 static const char *const engines[] = { "interp", "jit" };
 
+/* Everything the firmware printed on COM1 so far (NUL-terminated, at most cap - 1 bytes). */
+static void serial_text(Booted *b, char *buf, size_t cap)
+{
+    fflush(b->serial);
+    rewind(b->serial);
+    size_t n = fread(buf, 1, cap - 1, b->serial);
+    buf[n] = 0;
+}
+
 START_TEST(test_bios_post_halts_with_no_boot_device)
 {
     Booted b;
@@ -113,6 +128,10 @@ START_TEST(test_bios_post_halts_with_no_boot_device)
     CpuState *env = b.h->env;
     ck_assert_uint_eq(env->seg[SEG_CS].sel, 0xF000);
     ck_assert_uint_eq(env->cr0 & CR0_PE, 0);     /* back in real mode */
+    char out[1024];
+    serial_text(&b, out, sizeof(out));
+    ck_assert_msg(strstr(out, "pcjit BIOS: 32 MiB RAM, 0 disks, ") != NULL, "COM1: %s", out);
+    ck_assert_msg(strstr(out, "pcjit BIOS: no bootable device, halted\r\n") != NULL, "COM1: %s", out);
     unboot(&b);
 }
 END_TEST
@@ -230,6 +249,46 @@ START_TEST(test_bios_pci_routing)
 }
 END_TEST
 
+/* The IRQ1 handler turns the i8042's (translated) scan codes into the BDA ring and INT 16h hands them out:
+ * a real-mode program reads two keys, 'a' and Shift+'a', then peeks at the empty ring. */
+START_TEST(test_bios_keyboard_int16)
+{
+    static const uint8_t prog[] = {
+        0xFB,                               /* sti */
+        0xB4, 0x00, 0xCD, 0x16,             /* mov ah, 0; int 16h */
+        0xA3, 0x00, 0x07,                   /* mov [0x700], ax */
+        0xB4, 0x00, 0xCD, 0x16,
+        0xA3, 0x02, 0x07,                   /* mov [0x702], ax */
+        0xB4, 0x01, 0xCD, 0x16,             /* mov ah, 1; int 16h */
+        0x9C, 0x58, 0xA3, 0x04, 0x07,       /* pushf; pop ax; mov [0x704], ax */
+        0xFA, 0xF4,                         /* cli; hlt */
+    };
+    /* set 2: 'a' make 1C, break F0 1C; left shift 12 (the i8042 translates to set 1: 1E, 2A) */
+    static const uint8_t keys[] = { 0x1C, 0xF0, 0x1C, 0x12, 0x1C, 0xF0, 0x1C, 0xF0, 0x12 };
+    Booted b;
+    boot(&b, engines[_i]);
+    ck_assert_int_eq(b.stop, STOP_HALT);
+    harness_write(b.h, 0x600, prog, sizeof(prog));
+    harness_fill(b.h, 0x700, 0, 6);
+    harness_set_seg_real(b.h, SEG_CS, 0);
+    harness_set_seg_real(b.h, SEG_DS, 0);
+    harness_set_seg_real(b.h, SEG_SS, 0);
+    harness_set_reg(b.h, G_EIP, 0x600);
+    harness_set_reg(b.h, G_ESP, 0x7000);
+    b.h->env->halted = false;                 /* out of the firmware's final HLT */
+    i8042_kbd_put(&b.pc->kbc, keys, sizeof(keys));
+    ExecOptions opt = b.h->opt;
+    opt.stop_on_hlt = false;
+    opt.max_insns = 5000000;
+    ck_assert_int_eq(cpu_exec(b.h->env, &opt), STOP_HALT);
+    ck_assert_uint_eq(rd16(&b, 0x700), 0x1E61);       /* scan 1Eh, 'a' */
+    ck_assert_uint_eq(rd16(&b, 0x702), 0x1E41);       /* scan 1Eh, 'A' */
+    ck_assert_uint_eq(rd16(&b, 0x704) & 0x40, 0x40);  /* ZF: nothing left */
+    ck_assert_uint_eq(rd8(&b, 0x417) & 3, 0);         /* shift released */
+    unboot(&b);
+}
+END_TEST
+
 static Suite *bios_suite(void)
 {
     Suite *s = suite_create("bios");
@@ -239,6 +298,7 @@ static Suite *bios_suite(void)
     tcase_add_loop_test(tc, test_bios_ivt_bda, 0, 2);
     tcase_add_loop_test(tc, test_bios_acpi_tables, 0, 2);
     tcase_add_loop_test(tc, test_bios_pci_routing, 0, 2);
+    tcase_add_loop_test(tc, test_bios_keyboard_int16, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -377,6 +377,16 @@ START_TEST(test_pit_mode0_and_4)
     clock_to(t0 + ticks_ns(52));
     ck_assert_int_eq(i8254_get_out(&pit, 0), 1);
     ck_assert_int_eq(sink.rises[0], 2);
+    /* a one-shot whose timer runs 50 ms late (a host stall, past PIT_MAX_LAG_NS): the low pulse and the rising
+     * edge both fall in the skipped span, and IRQ0 must still rise once (Linux's one-shot tick; else the guest
+     * sleeps in HLT forever) */
+    outb(0x43, 0x38);
+    outb(0x40, 50);
+    outb(0x40, 0);
+    clock_advance(&clk, 50000000);
+    ck_assert_int_eq(sink.level[0], 1);
+    ck_assert_int_eq(sink.rises[0], 3);
+    ck_assert_int_eq(clock_next_deadline(&clk), CLOCK_NEVER);
 }
 END_TEST
 
@@ -869,6 +879,7 @@ START_TEST(test_pc_wiring)
     ck_assert_int_eq(mc146818_get_cmos(&pc->rtc, 0x15) | mc146818_get_cmos(&pc->rtc, 0x16) << 8, 640);
     ck_assert_int_eq(mc146818_get_cmos(&pc->rtc, 0x17), 0);
     m.cpu = NULL;
+    pc_free(pc);
     free(pc);
     free(env);
 }
@@ -939,6 +950,7 @@ START_TEST(test_pc_exec_hlt_wakes_on_timer)
         ck_assert_int_eq(harness_reg(h, G_EIP), 0x100b);
         h->m->clock = NULL;
         harness_free(h);
+        pc_free(pc);
         free(pc);
     }
 }
@@ -984,6 +996,7 @@ START_TEST(test_pc_random_port_io)
     ck_assert_int_eq(env->pending_irq, 1);
     ck_assert_int_eq(m.intr_ack(m.intr_opaque), 0x08);
     m.cpu = NULL;
+    pc_free(pc);
     free(pc);
     free(env);
 }
@@ -1001,12 +1014,15 @@ START_TEST(test_pc_fpu_ferr_irq13)
         0xd9, 0xe8, 0xd9, 0xee,             /* 1007: fld1; fldz */
         0xde, 0xf9,                         /* 100b: fdivp st(1), st: ZE pending */
         0x9b,                               /* 100d: fwait: #MF (NE = 1) or FERR# (NE = 0) */
-        0xeb, 0x00,                         /* 100e: jmp $+2 (the interrupt is taken at a block boundary) */
-        0x90,                               /* 1010: nop */
-        0xfa, 0xf4,                         /* 1011: cli; hlt */
+        0xc6, 0x06, 0x04, 0x05, 0x01,       /* 100e: mov byte [0x504], 1 (same block: must not run before IRQ13) */
+        0x90,                               /* 1013: nop */
+        0xfa, 0xf4,                         /* 1014: cli; hlt */
     };
     static const uint8_t irq13[] = {
         0xff, 0x06, 0x00, 0x05,             /* inc word [0x500] */
+        0xa0, 0x04, 0x05, 0xa2, 0x05, 0x05, /* mov al, [0x504]; mov [0x505], al: had the MOV after FWAIT run? */
+        0x89, 0xe5, 0x8b, 0x46, 0x00,       /* mov bp, sp; mov ax, [bp]: the return IP */
+        0xa3, 0x06, 0x05,                   /* mov [0x506], ax */
         0xdb, 0xe2,                         /* fnclex: FERR# drops */
         0xe6, 0xf0,                         /* out 0xf0, al: clear the IRQ13 latch */
         0xb0, 0x20, 0xe6, 0xa0, 0xe6, 0x20, /* EOI slave, master */
@@ -1034,7 +1050,7 @@ START_TEST(test_pc_fpu_ferr_irq13)
         harness_write(h, 0x75 * 4, (const uint8_t[]){ 0x00, 0x11, 0x00, 0x00 }, 4);
         harness_write(h, 16 * 4, (const uint8_t[]){ 0x00, 0x12, 0x00, 0x00 }, 4);
         harness_write(h, 0x610, (const uint8_t[]){ 0x7b, 0x03 }, 2);
-        harness_fill(h, 0x500, 0, 4);
+        harness_fill(h, 0x500, 0, 8);
         harness_set_reg(h, G_EIP, 0x1000);
         harness_set_reg(h, G_ESP, 0x7000);
         for (unsigned i = 0; i < sizeof(pic_init); i += 2)
@@ -1043,11 +1059,18 @@ START_TEST(test_pc_fpu_ferr_irq13)
         opt.stop_on_hlt = true;
         opt.max_insns = 1000;
         ck_assert_int_eq(cpu_exec(h->env, &opt), STOP_HALT);
-        uint8_t cnt[4];
-        harness_read(h, 0x500, cnt, 4);
+        uint8_t cnt[8];
+        harness_read(h, 0x500, cnt, 8);
         ck_assert_int_eq(cnt[0], ne ? 0 : 1);           /* IRQ13 handler runs once without NE */
         ck_assert_int_eq(cnt[2], ne ? 1 : 0);           /* #MF handler runs once with NE */
-        ck_assert_int_eq(harness_reg(h, G_EIP), 0x1013);
+        if (!ne) {
+            /* P6 (SDM vol 1 D.2.1.3): the processor stops at the waiting FWAIT with FERR# asserted; the interrupt
+             * returns to it, before anything after it has run */
+            ck_assert_int_eq(cnt[5], 0);
+            ck_assert_int_eq(cnt[6] | cnt[7] << 8, 0x100d);
+        }
+        ck_assert_int_eq(cnt[4], 1);
+        ck_assert_int_eq(harness_reg(h, G_EIP), 0x1016);
         ck_assert(!pc->ferr && !pc->ferr_latch);
         ck_assert_int_eq(h->env->fpu_sw & (FX_ES | FX_B), 0);
         /* the board's latch alone: a FERR# edge raises IRQ13 (IRR of the slave), F0H lowers the line */
@@ -1060,6 +1083,7 @@ START_TEST(test_pc_fpu_ferr_irq13)
         ck_assert_int_eq(pc->pic.s.chip[1].level & 0x20, 0);
         h->m->clock = NULL;
         harness_free(h);
+        pc_free(pc);
         free(pc);
     }
 }

@@ -80,6 +80,11 @@ START_TEST(signature_and_id)
     ck_assert_uint_eq(bus_io_read(h->m, 0x518, 4), 0x47464320u);
     sel(0x3fff);                                 /* no such item: zeros */
     ck_assert_uint_eq(data8(), 0);
+    sel(0x8003);                                 /* an x86-local item (QEMU's E820 table): absent, not item 3 */
+    for (int i = 0; i < 8; i++)
+        ck_assert_uint_eq(data8(), 0);
+    sel(0x8000 | FW_CFG_SIGNATURE);
+    ck_assert_uint_eq(data8(), 0);
 }
 END_TEST
 

@@ -17,6 +17,7 @@
 #include "i440fx.h"
 #include "piix_ide.h"
 #include "blockdev.h"
+#include "device.h"
 
 typedef struct Sink { int level[16], rises[16]; } Sink;
 
@@ -760,6 +761,38 @@ START_TEST(dma_bad_addresses)
 }
 END_TEST
 
+START_TEST(save_load_mid_transfer)
+{
+    uint8_t blob[sizeof(IdeChannelState) + 64], buf[512];
+    lba28(400, 3, 0);
+    outb(P + 7, 0x20);
+    inb(P + 7);
+    read_block(buf, 256);
+    read_block(buf, 100);                                  /* part-way through the second sector */
+    size_t n = ide_channel_save(&ide.ch[0], blob, sizeof(blob));
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(ide_channel_load(&ide.ch[0], blob, n - 1), -1);     /* wrong size */
+    blob[0] ^= 1;
+    ck_assert_int_eq(ide_channel_load(&ide.ch[0], blob, n), -1);         /* wrong tag */
+    blob[0] ^= 1;
+    outb(CTL, 4); outb(CTL, 0);                            /* lose the transfer, then restore it */
+    ck_assert_uint_eq(inb(P + 7), 0x50);
+    ck_assert_int_eq(ide_channel_load(&ide.ch[0], blob, n), 0);
+    ck_assert_uint_eq(inb(CTL), 0x58);
+    for (int i = 0; i < 156; i++)
+        inw(P);
+    read_block(buf, 256);
+    check_sector(buf, 402);
+    ck_assert_uint_eq(inb(P + 7), 0x50);
+    /* a blob whose DRQ block would run past the buffer is refused */
+    IdeChannelState st;
+    memcpy(&st, blob + sizeof(DevBlobHeader), sizeof(st));
+    st.drive[0].block = 200;
+    memcpy(blob + sizeof(DevBlobHeader), &st, sizeof(st));
+    ck_assert_int_eq(ide_channel_load(&ide.ch[0], blob, n), -1);
+}
+END_TEST
+
 START_TEST(hostile_storm)
 {
     uint32_t seed = 12345;
@@ -818,6 +851,7 @@ int main(void)
     tcase_add_test(tc, dma_read_prd_walk);
     tcase_add_test(tc, dma_write_and_short_table);
     tcase_add_test(tc, dma_bad_addresses);
+    tcase_add_test(tc, save_load_mid_transfer);
     tcase_add_test(tc, hostile_storm);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -1,5 +1,19 @@
 # tests/tests.cmake — every test CTest runs. Check suites: one executable per tests/test_*.c.
 set(PCJIT_CONFORMANCE_DIR "${CMAKE_SOURCE_DIR}/../shared/conformance" CACHE PATH "shared conformance data")
+# The shared guestkit (a Debian i386 Linux with benchmark workloads, tests/linux/): the Linux boot tests build it
+# into the build tree once (CTest fixture "guestkit") and run only where it exists.
+set(GUESTKIT_DIR "${CMAKE_SOURCE_DIR}/../shared/guestkit" CACHE PATH "shared guestkit (build.sh, timeline)")
+set(GUESTKIT_CACHE "${CMAKE_BINARY_DIR}/guestkit")
+set(GUESTKIT_OUT "${GUESTKIT_CACHE}/out")
+# (not in a cross build: Linux under pcjit under qemu-user is not one of its tests yet)
+if(EXISTS ${GUESTKIT_DIR}/build.sh AND EXISTS ${GUESTKIT_DIR}/timeline AND NOT CMAKE_CROSSCOMPILING)
+  set(GUESTKIT_FOUND TRUE)
+  add_test(NAME guestkit_build COMMAND sh ${CMAKE_SOURCE_DIR}/tests/linux/guestkit-build.sh ${GUESTKIT_DIR}
+           ${GUESTKIT_CACHE})
+  set_tests_properties(guestkit_build PROPERTIES TIMEOUT 900 FIXTURES_SETUP guestkit LABELS linux)
+else()
+  set(GUESTKIT_FOUND FALSE)
+endif()
 
 # pcjit_testkit: shared test scaffolding (tests/harness.h: machine setup, real/flat32 mode, run until HLT)
 add_library(pcjit_testkit STATIC ${CMAKE_SOURCE_DIR}/tests/harness.c)

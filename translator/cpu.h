@@ -189,6 +189,7 @@ typedef struct CpuState {
     uint32_t fpu_fip, fpu_fdp;
     uint32_t fpu_insn_eip;      /* set by translated code before each x87 helper: EIP of that instruction */
     uint32_t fpu_mxcsr_x;       /* MXCSR XOR 1F80H (FXSAVE/FXRSTOR only: no SSE), so zeroed state = RESET value */
+    uint8_t fpu_ferr;           /* this CPU asserts FERR# (CR0.NE = 0 path, fpu.c) */
 } CpuState;
 
 #define TARGET_PAGE_BITS 12

@@ -201,7 +201,7 @@ static void exec_exception(CpuState *env, ExecRun *run)
     if (tb) {
         int done = tb_find_insn(tb, env->cur_op);
         tb_restore_state(env, tb, env->cur_op);
-        if (vector != EXCP_SMC_RESTART && (is_int || env->exc_is_trap))
+        if (vector != EXCP_SMC_RESTART && vector != EXCP_IRQ_RESTART && (is_int || env->exc_is_trap))
             done++;     /* INT n / INT3 / INTO / INT1 and traps complete their instruction */
         env->icount += (uint64_t)done;
         exec_stats.insns += (uint64_t)done;
@@ -210,6 +210,8 @@ static void exec_exception(CpuState *env, ExecRun *run)
         run->no_irq_once = true;
         return;         /* state is at the storing instruction: it re-runs alone (tb.c) */
     }
+    if (vector == EXCP_IRQ_RESTART)
+        return;         /* state is at the instruction: interrupts are looked at before it runs again */
     env->exc_is_int = false;
     exec_stats.exceptions++;
     exec_stats.soft_ints += is_int;
@@ -339,7 +341,7 @@ static TB *lockstep_run_tb(CpuState *env, TB *tb, int *stop)
     ls.log.overflow = false;
     lockstep_run_one(env, tb, interp_run_tb, &si);
     bool undoable = !ls.log.overflow && inval == exec_stats.tb_invalidations && !tb->invalid &&
-                    (!m || io == m->io_accesses + m->mmio_accesses) && !(si.raised && si.vector == EXCP_SMC_RESTART);
+                    (!m || io == m->io_accesses + m->mmio_accesses) && !(si.raised && (si.vector == EXCP_SMC_RESTART || si.vector == EXCP_IRQ_RESTART));
     if (!undoable) {
         if (si.raised)
             longjmp(env->jmp_env, 1);

@@ -79,7 +79,7 @@ typedef struct ExecOptions {
     FILE *log;                /* -d output, or NULL */
     unsigned log_mask;        /* LOG_* bits */
 } ExecOptions;
-enum { LOG_IN_ASM = 1, LOG_IR = 2, LOG_IR_OPT = 4, LOG_OUT_ASM = 8, LOG_EXEC = 16, LOG_INT = 32, LOG_UNIMP = 64 };
+enum { LOG_IN_ASM = 1, LOG_IR = 2, LOG_IR_OPT = 4, LOG_OUT_ASM = 8, LOG_EXEC = 16, LOG_INT = 32, LOG_UNIMP = 64, LOG_POST = 128 };
 
 int cpu_exec(CpuState *env, const ExecOptions *opt);
 /* -stats output: exec_stats and the bus counters. */
@@ -99,6 +99,11 @@ bool tb_invalidate_phys(CpuState *env, uint32_t pa, uint32_t len);
  * does not return: it unwinds with exc_vector = EXCP_SMC_RESTART and the exec loop re-runs the storing instruction
  * alone in a one-instruction block, so the store takes effect from the very next instruction (docs/runtime.md). */
 enum { EXCP_SMC_RESTART = 0x100 };
+/* Unwind to the exec loop, which restores the state at the start of the current instruction and looks at
+ * interrupts before running it again (EXCP_IRQ_RESTART: nothing is delivered). The x87's FERR# assertion uses it:
+ * the processor stops at the waiting instruction until the interrupt arrives (SDM vol 1 D.2.1.3). */
+enum { EXCP_IRQ_RESTART = 0x101 };
+_Noreturn void tb_restart_insn_for_irq(CpuState *env);
 void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len);
 /* The instruction being run must be the last before the exec loop looks again (a data breakpoint hit: #DB trap
  * after it). If the running TB has more instructions after it, unwinds the same way (nothing of the instruction may

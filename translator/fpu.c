@@ -6,12 +6,12 @@
  * IE/DE/ZE leaves the destination untouched, unmasked OE/UE store the bias-adjusted result (fpu_soft.c).
  * ST(i) = fpr[(top + i) & 7]; tags are only "empty" bits (fpu_empty), the full tag word is derived on demand.
  * With CR0.NE = 0 (MS-DOS compatibility mode, SDM vol 1 8.7 and D.2) the waiting instruction instead asserts FERR#
- * (machine->ferr; the PC board routes it to IRQ13) and runs; FERR# drops when ES is cleared.
- * Left out (XXX): the processor freezing at the waiting instruction until the interrupt arrives (modelled as: it
- * runs, the interrupt is taken at the next instruction boundary); FERR# on a machine without a PIC (logged);
- * SSE (FXSAVE/FXRSTOR carry MXCSR only); exact transcendental instructions (approximated in host double, below). */
+ * (machine->ferr; the PC board routes it to IRQ13) and the exec loop looks at interrupts before it runs (the
+ * interrupt returns to it); FERR# drops when ES is cleared.
+ * Left out (XXX): staying frozen when no interrupt comes (the instruction then runs, as with IGNNE#); FERR# on a
+ * machine without a PIC (logged); SSE (FXSAVE/FXRSTOR carry MXCSR only); bit-exact trigonometric instructions
+ * (fpu_trans.c: within 1 ulp). */
 #include <string.h>
-#include <math.h>
 #include "cpu.h"
 #include "mmu.h"
 #include "helpers.h"
@@ -53,6 +53,7 @@ void fpu_reset(CpuState *env)
     env->fpu_empty = 0xff;
     env->fpu_fop = env->fpu_fcs = env->fpu_fds = 0;
     env->fpu_fip = env->fpu_fdp = 0;
+    env->fpu_ferr = 0;   /* ES is clear: FERR# is not asserted (FNINIT/FNSAVE also lower the line; RESET resets the board) */
 }
 
 static uint16_t fpu_status_word(const CpuState *env)
@@ -87,6 +88,7 @@ static uint16_t fpu_tag_word(const CpuState *env)
  * that instruction, SDM vol 1 D.2.1.3); it drops when ES is cleared (FNCLEX, FNINIT, FLDCW/FLDENV/FRSTOR). */
 static void fpu_set_ferr(CpuState *env, int level)
 {
+    env->fpu_ferr = (uint8_t)level;
     if (env->machine)
         irq_set(&env->machine->ferr, level);
 }
@@ -125,11 +127,17 @@ static void fpu_check_pending(CpuState *env)
     if (env->cr0 & CR0_NE)
         cpu_raise_exception(env, EXC_MF, -1);
     /* CR0.NE = 0: no #MF; FERR# is asserted and the board interrupts (PC: IRQ13), the handler clears ES and
-     * writes port F0H (IGNNE#). XXX: the processor would freeze here until the interrupt; this instruction runs
-     * and the interrupt is taken at the next boundary (exit_request: the board's line changes set it). */
-    if (env->machine && env->machine->ferr.handler)
-        fpu_set_ferr(env, 1);
-    else
+     * writes port F0H (IGNNE#). The processor stops at this waiting instruction until the interrupt arrives
+     * (SDM vol 1 D.2.1.3): on the assertion, unwind to the exec loop with the state before this instruction, so
+     * that the interrupt (when IF and the PIC let it through) returns to it. When the instruction comes back with
+     * FERR# still asserted (no interrupt taken: IF = 0, IRQ13 masked, or a handler that kept ES), it runs, as with
+     * IGNNE# (XXX: a real P6 would stay frozen until an interrupt when IGNNE# is inactive). */
+    if (env->machine && env->machine->ferr.handler) {
+        if (!env->fpu_ferr) {
+            fpu_set_ferr(env, 1);
+            tb_restart_insn_for_irq(env);
+        }
+    } else
         log_unimplemented_once("x87 FERR# without an interrupt controller (CR0.NE=0)", 0x13);   /* XXX */
 }
 
@@ -173,6 +181,11 @@ static int fpu_mmu_idx(const FpuMem *m) { return (m->aux & IRM_USER) ? MMU_USER 
 static void fpu_read(CpuState *env, const FpuMem *m, uint8_t *buf, int n)
 {
     uint32_t lin = fpu_lin(env, m, n, false);
+    const uint8_t *p = mmu_tlb_host_ptr(env, lin, n, fpu_mmu_idx(m), false);
+    if (p) {
+        memcpy(buf, p, (size_t)n);
+        return;
+    }
     for (int i = 0; i < n;) {
         int k = n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
         uint32_t v = mmu_ld_lin(env, lin + (uint32_t)i, k, fpu_mmu_idx(m));
@@ -185,12 +198,19 @@ static void fpu_read(CpuState *env, const FpuMem *m, uint8_t *buf, int n)
 /* Check that all n bytes can be written (before any state changes). */
 static void fpu_probe(CpuState *env, const FpuMem *m, int n)
 {
-    mmu_probe_write(env, fpu_lin(env, m, n, true), (uint32_t)n, fpu_mmu_idx(m));
+    uint32_t lin = fpu_lin(env, m, n, true);
+    if (!mmu_tlb_host_ptr(env, lin, n, fpu_mmu_idx(m), true))
+        mmu_probe_write(env, lin, (uint32_t)n, fpu_mmu_idx(m));
 }
 
 static void fpu_write(CpuState *env, const FpuMem *m, const uint8_t *buf, int n)
 {
     uint32_t lin = fpu_lin(env, m, n, true);
+    uint8_t *p = mmu_tlb_host_ptr(env, lin, n, fpu_mmu_idx(m), true);
+    if (p) {
+        memcpy(p, buf, (size_t)n);
+        return;
+    }
     for (int i = 0; i < n;) {
         int k = n - i >= 4 ? 4 : n - i >= 2 ? 2 : 1;
         uint32_t v = 0;
@@ -201,18 +221,28 @@ static void fpu_write(CpuState *env, const FpuMem *m, const uint8_t *buf, int n)
     }
 }
 
+/* little-endian n-byte values (n = 2, 4, 8 is a constant after inlining: one host load/store on little-endian
+ * hosts, which x86-64 and aarch64 Linux are) */
 static uint64_t le_get(const uint8_t *p, int n)
 {
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, (size_t)n);
+#else
     for (int i = n - 1; i >= 0; i--)
         v = v << 8 | p[i];
+#endif
     return v;
 }
 
 static void le_put(uint8_t *p, uint64_t v, int n)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, (size_t)n);
+#else
     for (int i = 0; i < n; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
 }
 
 static void fpu_unimplemented(CpuState *env, int esc, int modrm)
@@ -787,31 +817,7 @@ static void fpu_fcmov(CpuState *env, int esc, int reg, int i)
         fpu_set(env, 0, fpu_st(env, i));
 }
 
-/* ---- transcendental instructions (XXX: approximate) ----
- * First version: evaluated in host IEEE double (libm) on the value rounded to 53 bits, so results carry about 53
- * correct bits instead of the x87's 64 (SDM vol 1 8.3.10: < 1 ulp of extended precision); PE is always reported for
- * inexact results and C1 is 0. Special operands (NaN, infinities, zeros, denormals, invalid domains, |x| >= 2^63
- * for FSIN/FCOS/FSINCOS/FPTAN with C2 = 1) follow SDM vol 2. docs/fpu.md lists what the host comparison shows. */
-
-static double fpu_to_double(Fx80 v)
-{
-    FxCtx c = { 0x037f, 0 };
-    bool ok;
-    uint64_t bits = fx_to_f64(&c, v, &ok);
-    double d;
-    memcpy(&d, &bits, 8);
-    return d;
-}
-
-static Fx80 fpu_from_double(FxCtx *c, double d, bool exact)
-{
-    uint64_t bits;
-    FxCtx t = { 0x037f, 0 };
-    memcpy(&bits, &d, 8);
-    if (!exact)
-        c->sw |= FX_PE;
-    return fx_from_f64(&t, bits);
-}
+/* ---- transcendental instructions (the arithmetic is fpu_trans.c's) ---- */
 
 /* Checks shared by the one-operand functions: returns true when *r is the answer (NaN, invalid). */
 static bool fpu_trans_special(FxCtx *c, Fx80 x, Fx80 *r)
@@ -831,101 +837,6 @@ static bool fpu_trans_special(FxCtx *c, Fx80 x, Fx80 *r)
     if (fx_is_denormal(x))
         c->sw |= FX_DE;
     return false;
-}
-
-/* Sine and cosine in fixed point (2^-100 units) for 2^-20 <= |x| < 2^20: the argument is reduced by the x87's own
- * 66-bit pi/2 (SDM vol 1 8.3.10) exactly, then Taylor series; results rounded once to 64 bits under RC.
- * Returns false outside that range (the double path handles it). */
-typedef unsigned __int128 fpu_u128;
-
-static fpu_u128 fpu_mul_q100(fpu_u128 a, fpu_u128 b)   /* (a * b) >> 100 for a, b < 2^110 */
-{
-    uint64_t a1 = (uint64_t)(a >> 64), a0 = (uint64_t)a, b1 = (uint64_t)(b >> 64), b0 = (uint64_t)b;
-    fpu_u128 p00 = (fpu_u128)a0 * b0, p01 = (fpu_u128)a0 * b1, p10 = (fpu_u128)a1 * b0, p11 = (fpu_u128)a1 * b1;
-    fpu_u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10;
-    fpu_u128 hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-    return hi << 28 | (fpu_u128)((uint64_t)mid >> 36);
-}
-
-static void fpu_fixed_to_fx(FxCtx *c, fpu_u128 v, int neg, Fx80 *out);
-
-/* sin (want_cos false) or cos of |r| <= ~0.8 given in 2^-100 units */
-static fpu_u128 fpu_taylor(fpu_u128 r, bool want_cos, bool *neg)
-{
-    fpu_u128 r2 = fpu_mul_q100(r, r), term = want_cos ? (fpu_u128)1 << 100 : r, sum = term;
-    *neg = false;
-    for (int k = want_cos ? 1 : 2, i = 1; term != 0 && i < 40; k += 2, i++) {
-        term = fpu_mul_q100(term, r2) / (fpu_u128)(k * (k + 1));
-        sum = (i & 1) ? sum - term : sum + term;
-    }
-    return sum;
-}
-
-static bool fpu_sincos_fixed(FxCtx *c, Fx80 x, int want /* 0 sin, 1 cos */, Fx80 *out)
-{
-    int e = (x.se & 0x7fff) - 0x3fff;
-    if (e < -20 || e >= 20 || !(x.m >> 63))
-        return false;
-    /* pi/2 with the x87's 66-bit pi: M66 * 2^-65 where M66 = 0xC90FDAA22168C234 << 2 | 3; in 2^-100 units: M66 << 35 */
-    fpu_u128 P = ((fpu_u128)0xc90fdaa22168c234ull << 2 | 3) << 35;
-    fpu_u128 X = (fpu_u128)x.m << (e + 37);
-    fpu_u128 k = (X + (P >> 1)) / P;                 /* nearest multiple of pi/2 */
-    __int128 r = (__int128)X - (__int128)(k * P);
-    bool rneg = r < 0;
-    fpu_u128 ar = rneg ? (fpu_u128)(-r) : (fpu_u128)r;
-    int q = (int)(k & 3), sign = x.se >> 15;
-    /* sin(x) for x > 0: q 0 sin r, 1 cos r, 2 -sin r, 3 -cos r; cos(x): q 0 cos r, 1 -sin r, 2 -cos r, 3 sin r */
-    int qq = want ? (q + 1) & 3 : q;
-    bool use_cos = qq & 1, dummy;
-    fpu_u128 v = fpu_taylor(ar, use_cos, &dummy);
-    int neg = (qq >= 2) ^ (!use_cos && rneg);
-    if (!want)
-        neg ^= sign;                                  /* sine is odd */
-    fpu_fixed_to_fx(c, v, neg, out);
-    return true;
-}
-
-/* A fixed-point magnitude v (2^-100 units) with sign neg, rounded once to 64 bits under RC (PE, C1). */
-static void fpu_fixed_to_fx(FxCtx *c, fpu_u128 v, int neg, Fx80 *out)
-{
-    if (v == 0) {
-        *out = (Fx80){ 0, (uint16_t)(neg << 15) };
-        return;
-    }
-    int lz = v >> 64 ? __builtin_clzll((uint64_t)(v >> 64)) : 64 + __builtin_clzll((uint64_t)v);
-    v <<= lz;
-    /* value = v * 2^(-100 - lz); as an 80-bit number: exponent 0x3fff + 27 - lz with the top 64 bits of v */
-    uint64_t hi = (uint64_t)(v >> 64), lo = (uint64_t)v;
-    Fx80 t = { hi, (uint16_t)(neg << 15 | (0x3fff + 27 - lz)) };
-    if (!lo) {
-        *out = t;
-        return;
-    }
-    /* one rounding of hi + lo (with a sticky bit: the series is not exact) under RC, sign included */
-    int llz = __builtin_clzll(lo | 1);
-    Fx80 low = { (lo | 1) << llz, (uint16_t)(neg << 15 | (0x3fff + 27 - lz - 64 - llz)) };
-    FxCtx t64 = { (uint16_t)((c->cw & 0x0c00) | 0x037f), 0 };
-    *out = fx_add(&t64, t, low);
-    c->sw = (uint16_t)((c->sw & ~FX_C1) | (t64.sw & (FX_PE | FX_C1)));
-}
-
-/* F2XM1 for 2^-20 <= |x| < 1: e^y - 1 with y = x ln 2, Taylor series in 2^-100 fixed point, one rounding. */
-static bool fpu_f2xm1_fixed(FxCtx *c, Fx80 x, Fx80 *out)
-{
-    int e = (x.se & 0x7fff) - 0x3fff;
-    if (e < -20 || e >= 0 || !(x.m >> 63))
-        return false;
-    /* ln 2 = 0.B17217F7D1CF79AB C9E3B39803F2F6AF...; in 2^-100 units: the 128-bit fraction >> 28 */
-    fpu_u128 ln2 = ((fpu_u128)0xb17217f7d1cf79abull << 64 | 0xc9e3b39803f2f6afull) >> 28;
-    fpu_u128 y = fpu_mul_q100((fpu_u128)x.m << (e + 37), ln2), term = y;
-    int neg = x.se >> 15;
-    __int128 sum = 0;   /* signed: for negative x the terms alternate (y^k has the sign of y for odd k) */
-    for (int k = 1; term != 0 && k < 60; k++) {
-        sum += (neg && (k & 1)) ? -(__int128)term : (__int128)term;
-        term = fpu_mul_q100(term, y) / (fpu_u128)(k + 1);
-    }
-    fpu_fixed_to_fx(c, (fpu_u128)(sum < 0 ? -sum : sum), sum < 0, out);
-    return true;
 }
 
 /* FSIN FCOS FSINCOS FPTAN: 0 sin, 1 cos, 2 sincos, 3 ptan (SDM vol 2: |x| >= 2^63 sets C2, operand unchanged) */
@@ -951,32 +862,10 @@ static void fpu_trig(CpuState *env, int kind)
     } else if ((x.se & 0x7fff) >= 0x3fff + 63) {
         env->fpu_sw |= FX_C2;   /* out of range: no change */
         return;
-    } else if (fx_is_zero(x) && kind != 1) {
-        r1 = x;
-        r2 = kind == 2 ? (Fx80){ 1ull << 63, 0x3fff } : r2;
-    } else if (kind <= 1 && fpu_sincos_fixed(&c, x, kind, &r1)) {
-    } else if (kind == 2 && fpu_sincos_fixed(&c, x, 0, &r1)) {
-        FxCtx c2 = c;
-        fpu_sincos_fixed(&c2, x, 1, &r2);
-        c.sw |= c2.sw & FX_PE;
-    } else if (kind == 3 && fpu_sincos_fixed(&c, x, 0, &r2)) {
-        Fx80 cs;
-        FxCtx c2 = c;
-        fpu_sincos_fixed(&c2, x, 1, &cs);
-        r1 = fx_div(&c, r2, cs);   /* tan = sin / cos: two roundings (about 1 ulp) */
-        r2 = (Fx80){ 1ull << 63, 0x3fff };
+    } else if (fx_is_zero(x)) {
+        r1 = kind == 1 ? (Fx80){ 1ull << 63, 0x3fff } : x;   /* sin, tan: the signed zero; cos 0 = 1, exact */
     } else {
-        /* x = d + dl exactly (d: x rounded to 53 bits); first-order correction for dl keeps the input's bits */
-        FxCtx t = { 0x037f, 0 };
-        double d = fpu_to_double(x), dl = fpu_to_double(fx_sub(&t, x, fpu_from_double(&t, d, true)));
-        double sd = sin(d), cd = cos(d);
-        double a = kind == 1 ? cd - dl * sd : sd + dl * cd, b = kind == 2 ? cd - dl * sd : 1.0;
-        if (kind == 3) {
-            double td = tan(d);
-            a = td + dl * (1 + td * td);
-        }
-        r1 = fpu_from_double(&c, a, false);
-        r2 = fpu_from_double(&c, b, kind == 3);
+        fx_trig(&c, x, kind, &r1, &r2);
     }
     if (!fpu_commit(env, c.sw))
         return;
@@ -1000,36 +889,15 @@ static void fpu_log_exp(CpuState *env, int kind)
     }
     FxCtx c = fpu_ctx(env);
     Fx80 x = fpu_st(env, 0), y = fpu_st(env, 1), r;
-    if (two && (fx_is_nan(y) || fx_is_unsupported(y) || fx_is_nan(x) || fx_is_unsupported(x))) {
-        r = fx_add(&c, x, y);   /* NaN selection and IE as for any two-operand arithmetic */
-    } else if (fpu_trans_special(&c, x, &r)) {
+    if (kind == 1) {
+        r = fx_fyl2x(&c, x, y);
+    } else if (kind == 2) {
+        r = fx_fyl2xp1(&c, x, y);
+    } else if (kind == 3) {
+        r = fx_fpatan(&c, x, y);
     } else {
-        double dx = fpu_to_double(x), dy = fpu_to_double(y), v;
-        if (two && fx_is_denormal(y))
-            c.sw |= FX_DE;
-        if (kind == 0 && fpu_f2xm1_fixed(&c, x, &r))
-            goto done;
-        switch (kind) {
-        case 0: v = expm1(dx * 0.69314718055994530942); break;
-        case 1: {   /* near 1, log2 of the exactly computed x - 1 keeps the relative accuracy */
-            FxCtx t = { 0x037f, 0 };
-            double xm1 = fpu_to_double(fx_sub(&t, x, (Fx80){ 1ull << 63, 0x3fff }));
-            v = dx > 0.5 && dx < 2 ? dy * (log1p(xm1) / 0.69314718055994530942) : dy * log2(dx);
-            break;
-        }
-        case 2: v = dy * log1p(dx) / 0.69314718055994530942; break;
-        default: v = atan2(dy, dx); break;
-        }
-        if (isnan(v)) {
-            c.sw |= FX_IE;
-            r = fx_indefinite();
-        } else {
-            if (kind == 1 && dx == 0 && dy != 0)
-                c.sw |= FX_ZE;   /* log2(0): SDM vol 2 FYL2X */
-            r = fpu_from_double(&c, v, fx_is_zero(x) && kind != 1);
-        }
+        r = fx_f2xm1(&c, x);
     }
-done:
     if (!fpu_commit(env, c.sw))
         return;
     fpu_set(env, two ? 1 : 0, r);

@@ -115,6 +115,21 @@ static FxRounded fx_round(FxCtx *c, int sign, int32_t exp, u128 sig, int prec, i
     bool inexact, up;
     sig <<= lz;
     exp -= lz;
+    if ((c->cw & (3 << FX_RC_SHIFT)) == 0 && exp >= 1 && exp < emax) {
+        /* fast path: round to nearest even, the result stays normal (a carry out reaches at most emax); 64-bit
+         * register results take the shorter one in fx_round80 */
+        u128 one = (u128)1 << shift, rem = sig & (one - 1), half = one >> 1;
+        bool inc = rem > half || (rem == half && (sig & one));
+        sig = (sig - rem) + (inc ? one : 0);
+        if (sig == 0) {
+            sig = (u128)1 << 127;
+            exp++;
+        }
+        if (rem)
+            c->sw |= FX_PE;
+        c->sw = (uint16_t)((c->sw & ~FX_C1) | (inc ? FX_C1 : 0));
+        return (FxRounded){ exp, (uint64_t)(sig >> 64), true };
+    }
     if (exp < 1) {
         bool tiny = true;
         if (fx_tiny_after_rounding && exp == 0 && fx_rnd(c, sign, sig, shift, &inexact, &up) == 0)
@@ -163,12 +178,34 @@ static FxRounded fx_round(FxCtx *c, int sign, int32_t exp, u128 sig, int prec, i
     return (FxRounded){ exp, (uint64_t)(r >> 64), true };
 }
 
-static Fx80 fx_round80(FxCtx *c, int sign, int32_t exp, u128 sig, int prec)
+static inline Fx80 fx_round80(FxCtx *c, int sign, int32_t exp, u128 sig, int prec)
 {
     if (sig == 0)
         return fx_zero(sign);
+    if (prec == 64 && (c->cw & (3 << FX_RC_SHIFT)) == 0) {
+        /* fast path: 64 bits, round to nearest even, normal result (a carry reaches at most FX_EMAX) */
+        int lz = clz128(sig);
+        int32_t e = exp - lz;
+        if (e >= 1 && e < FX_EMAX) {
+            sig <<= lz;
+            uint64_t hi = (uint64_t)(sig >> 64), lo = (uint64_t)sig;
+            bool inc = lo > 1ull << 63 || (lo == 1ull << 63 && (hi & 1));
+            hi += inc;
+            if (hi == 0) {
+                hi = 1ull << 63;
+                e++;
+            }
+            c->sw = (uint16_t)((c->sw & ~FX_C1) | (lo ? FX_PE : 0) | (inc ? FX_C1 : 0));
+            return fx_make(sign, e, hi);
+        }
+    }
     FxRounded r = fx_round(c, sign, exp, sig, prec, FX_EMAX, true);
     return fx_make(sign, r.exp & 0x7fff, r.m);
+}
+
+Fx80 fx_round_ext(FxCtx *c, int sign, int32_t exp, uint64_t hi, uint64_t lo)
+{
+    return fx_round80(c, sign, exp, (u128)hi << 64 | lo, 64);
 }
 
 /* ---- NaN propagation and operand checks (SDM vol 1 4.8.3.5 table 4-7, 8.2.2) ---- */
@@ -218,9 +255,34 @@ static Fx80 fx_invalid(FxCtx *c)
 
 /* ---- add / sub ---- */
 
+/* both operands normal (exponent 1..7FFE, integer bit set): no NaN, infinity, zero, denormal or unsupported
+ * encoding to look at (the fast path of the arithmetic) */
+static bool fx_both_normal(Fx80 a, Fx80 b)
+{
+    return (uint16_t)((a.se & 0x7fff) - 1) < 0x7ffe && (uint16_t)((b.se & 0x7fff) - 1) < 0x7ffe &&
+           (a.m & b.m) >> 63;
+}
+
 static Fx80 fx_addsub(FxCtx *c, Fx80 a, Fx80 b, int bsign_flip)
 {
     Fx80 res;
+    if (fx_both_normal(a, b)) {
+        c->sw &= ~FX_C1;
+        int sa = fx_sign(a), sb = fx_sign(b) ^ bsign_flip;
+        int32_t ea = fx_exp(a), eb = fx_exp(b);
+        uint64_t ma = a.m, mb = b.m;
+        if (ea < eb || (ea == eb && ma < mb)) {
+            int32_t te = ea; ea = eb; eb = te;
+            uint64_t tm = ma; ma = mb; mb = tm;
+            int ts = sa; sa = sb; sb = ts;
+        }
+        int32_t d = ea - eb;
+        u128 A = (u128)ma << 63, B = d <= 63 ? (u128)mb << (63 - d) : shr_jam((u128)mb << 63, d);   /* exact */
+        u128 S = sa == sb ? A + B : A - B;
+        if (S == 0)
+            return fx_zero((c->cw >> FX_RC_SHIFT & 3) == FX_RC_DOWN);
+        return fx_round80(c, sa, ea + 1, S, fx_precision(c));
+    }
     if (fx_check2(c, a, b, &res))
         return res;
     int sa = fx_sign(a), sb = fx_sign(b) ^ bsign_flip;
@@ -258,6 +320,11 @@ Fx80 fx_sub(FxCtx *c, Fx80 a, Fx80 b) { return fx_addsub(c, a, b, 1); }
 Fx80 fx_mul(FxCtx *c, Fx80 a, Fx80 b)
 {
     Fx80 res;
+    if (fx_both_normal(a, b)) {
+        c->sw &= ~FX_C1;
+        return fx_round80(c, fx_sign(a) ^ fx_sign(b), fx_exp(a) + fx_exp(b) - FX_BIAS + 1, (u128)a.m * b.m,
+                          fx_precision(c));
+    }
     if (fx_check2(c, a, b, &res))
         return res;
     int s = fx_sign(a) ^ fx_sign(b);
@@ -273,9 +340,41 @@ Fx80 fx_mul(FxCtx *c, Fx80 a, Fx80 b)
     return fx_round80(c, s, ua.exp + ub.exp - FX_BIAS + 1, P, fx_precision(c));
 }
 
+/* (hi:lo) / d for hi < d (the quotient fits in 64 bits), with the remainder: the host's divide instruction where
+ * there is one that does exactly this (x86-64 DIV r/m64), else the compiler's 128-bit division. */
+static uint64_t div128_64(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
+{
+#if defined(__x86_64__)
+    uint64_t q, r;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d));
+    *rem = r;
+    return q;
+#else
+    u128 n = (u128)hi << 64 | lo;
+    *rem = (uint64_t)(n % d);
+    return (uint64_t)(n / d);
+#endif
+}
+
+/* ma / mb for normalized significands (value ma * 2^(ea - bias - 63) over mb * 2^(eb - bias - 63)) */
+static Fx80 fx_div_sig(FxCtx *c, int s, int32_t ea, uint64_t ma, int32_t eb, uint64_t mb)
+{
+    int sh = ma >= mb ? 63 : 64;
+    u128 N = (u128)ma << sh;                       /* N < mb * 2^64: the first quotient digit fits */
+    uint64_t r, r2;
+    uint64_t q1 = div128_64((uint64_t)(N >> 64), (uint64_t)N, mb, &r);
+    uint64_t q2 = div128_64(r, 0, mb, &r2);
+    u128 Q = (u128)q1 << 64 | q2 | (r2 != 0);
+    return fx_round80(c, s, ea - eb + FX_BIAS + 63 - sh, Q, fx_precision(c));
+}
+
 Fx80 fx_div(FxCtx *c, Fx80 a, Fx80 b)
 {
     Fx80 res;
+    if (fx_both_normal(a, b)) {
+        c->sw &= ~FX_C1;
+        return fx_div_sig(c, fx_sign(a) ^ fx_sign(b), fx_exp(a), a.m, fx_exp(b), b.m);
+    }
     if (fx_check2(c, a, b, &res))
         return res;
     int s = fx_sign(a) ^ fx_sign(b);
@@ -292,33 +391,34 @@ Fx80 fx_div(FxCtx *c, Fx80 a, Fx80 b)
     if (fx_is_zero(a))
         return fx_zero(s);
     Unp ua = fx_unpack(a), ub = fx_unpack(b);
-    int sh = ua.m >= ub.m ? 63 : 64;
-    u128 N = (u128)ua.m << sh;
-    uint64_t q1 = (uint64_t)(N / ub.m);
-    u128 r = N % ub.m;
-    u128 N2 = r << 64;
-    uint64_t q2 = (uint64_t)(N2 / ub.m);
-    bool sticky = (N2 % ub.m) != 0;
-    u128 Q = (u128)q1 << 64 | q2 | sticky;
-    return fx_round80(c, s, ua.exp - ub.exp + FX_BIAS + 63 - sh, Q, fx_precision(c));
+    return fx_div_sig(c, s, ua.exp, ua.m, ub.exp, ub.m);
 }
 
-/* floor(sqrt(R)) for R < 2^128, and the remainder R - root^2 (restoring digit-by-digit method). */
+/* floor(sqrt(R)) for 2^126 <= R < 2^128, and the remainder R - root^2. Newton's method in integers: the root of the
+ * top 64 bits from a chord seed (below the root, relative error < 6 %: three steps give 2^-39), then one step
+ * x + (R - x^2) / 2x on the whole radicand (a 128/64-bit division whose quotient fits: x is within 2^33 of the root)
+ * and an exact correction by the remainder. */
 static uint64_t isqrt128(u128 R, u128 *rem_out)
 {
-    u128 rem = 0, root = 0;
-    for (int i = 0; i < 64; i++) {
-        rem = rem << 2 | (R >> 126);
-        R <<= 2;
-        root <<= 1;
-        u128 t = root << 1 | 1;
-        if (rem >= t) {
-            rem -= t;
-            root |= 1;
-        }
+    uint64_t T = (uint64_t)(R >> 64);                                   /* 2^62 <= T < 2^64 */
+    uint64_t y = (1ull << 31) + (T - (1ull << 62)) / (3ull << 31);      /* chord: y <= sqrt(T) */
+    for (int i = 0; i < 3; i++) {                                       /* 6 % -> 2e-3 -> 2e-6 -> 1e-12 */
+        y = (y + T / y) >> 1;
+        if (y >> 32)
+            y = 0xffffffffull;
     }
-    *rem_out = rem;
-    return (uint64_t)root;
+    while (y * y > T)
+        y--;
+    uint64_t x = y << 32, rem;                                          /* x^2 <= T 2^64 <= R */
+    u128 D = R - (u128)x * x;                                           /* < 2^99: the quotient below fits */
+    u128 rr = (u128)x + (div128_64((uint64_t)(D >> 64), (uint64_t)D, x, &rem) >> 1);
+    uint64_t r = rr >> 64 ? ~0ull : (uint64_t)rr;                       /* the root is below 2^64 */
+    while ((u128)r * r > R)
+        r--;
+    while (r != ~0ull && (u128)(r + 1) * (r + 1) <= R)
+        r++;
+    *rem_out = R - (u128)r * r;
+    return r;
 }
 
 Fx80 fx_sqrt(FxCtx *c, Fx80 a)

@@ -7,7 +7,7 @@
  * unmasked OE/UE responses of register results (exponent bias-adjusted by 24576, SDM vol 1 8.5.4/8.5.5).
  * Invariants: pure functions of (inputs, ctx->cw); they only OR exception bits into ctx->sw and set/clear C1.
  * Left out: the register stack, tags, unmasked pre-computation exceptions (the caller, fpu.c, decides whether to
- * write a result from the flags returned), transcendental functions (fpu.c). */
+ * write a result from the flags returned). */
 #ifndef PCJIT_FPU_SOFT_H
 #define PCJIT_FPU_SOFT_H
 #include <stdint.h>
@@ -58,6 +58,20 @@ Fx80 fx_const(const FxCtx *c, int idx);
 /* compare: returns 0 (a > b), 1 (a < b), 2 (equal), 3 (unordered). quiet: only SNaN signals IE (FUCOM). */
 enum { FX_CMP_GT = 0, FX_CMP_LT = 1, FX_CMP_EQ = 2, FX_CMP_UN = 3 };
 int fx_compare(FxCtx *c, Fx80 a, Fx80 b, bool quiet);
+
+/* Round the nonzero value (hi:lo) * 2^(exp - 16383 - 127) (any normalization; lo bit 0 may be a sticky bit) once to
+ * 64 bits under RC, with a register destination's OE/UE responses: the last step of computed functions. */
+Fx80 fx_round_ext(FxCtx *c, int sign, int32_t exp, uint64_t hi, uint64_t lo);
+
+/* transcendental functions in portable extended arithmetic (fpu_trans.c), x = ST(0), y = ST(1); 64-bit results
+ * (precision control does not apply), within 1 ulp of the x87, special operands per SDM vol 2 */
+Fx80 fx_f2xm1(FxCtx *c, Fx80 x);             /* 2^x - 1 */
+/* FSIN (kind 0), FCOS (1), FSINCOS (2: *r1 sin, *r2 cos), FPTAN (3: *r1 tan, *r2 = 1) of a finite nonzero x with
+ * |x| < 2^63, reduced exactly by the x87's 66-bit pi/2 */
+void fx_trig(FxCtx *c, Fx80 x, int kind, Fx80 *r1, Fx80 *r2);
+Fx80 fx_fyl2x(FxCtx *c, Fx80 x, Fx80 y);     /* y * log2(x) */
+Fx80 fx_fyl2xp1(FxCtx *c, Fx80 x, Fx80 y);   /* y * log2(x + 1) */
+Fx80 fx_fpatan(FxCtx *c, Fx80 x, Fx80 y);    /* atan(y / x) in the quadrant of (x, y) */
 
 /* conversions. Loads of 80-bit values are plain copies (no exceptions, SDM vol 2 FLD). */
 Fx80 fx_from_int(int64_t v);                  /* exact */

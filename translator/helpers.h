@@ -14,4 +14,7 @@
 #include "helpers.def"
 #undef DEF_HELPER
 
+/* memory formats of the fpu_ld_m / fpu_st_m helpers (fpu_fast.c) */
+enum { FPK_F32, FPK_F64, FPK_I16, FPK_I32, FPK_I64 };
+
 #endif

@@ -654,6 +654,16 @@ void mmu_st_lin(CpuState *env, uint32_t lin, uint32_t val, int size, int mmu_idx
     st_commit_bytes(env, &t2, val >> (8 * n1), size - n1);
 }
 
+uint8_t *mmu_tlb_host_ptr(CpuState *env, uint32_t lin, int n, int mmu_idx, bool write)
+{
+    TlbEntry *e = tlb_entry(env, mmu_idx, lin);
+    if ((lin & ~TARGET_PAGE_MASK) + (uint32_t)n > TARGET_PAGE_SIZE ||
+        (lin & TARGET_PAGE_MASK) != (write ? e->tag_write : e->tag_read))
+        return NULL;
+    exec_stats.tlb_hits++;
+    return (uint8_t *)(uintptr_t)(e->addend + lin);
+}
+
 void mmu_probe_write(CpuState *env, uint32_t lin, uint32_t len, int mmu_idx)
 {
     if (len == 0)

@@ -20,6 +20,10 @@ uint32_t mmu_ld_lin(CpuState *env, uint32_t lin, int size, int mmu_idx);
 void mmu_st_lin(CpuState *env, uint32_t lin, uint32_t val, int size, int mmu_idx);
 /* Check that [lin, lin+len) is writable (for instructions that must fault before writing anything). */
 void mmu_probe_write(CpuState *env, uint32_t lin, uint32_t len, int mmu_idx);
+/* Host pointer to [lin, lin+n) when it lies in one page that the TLB maps for reading (write: for writing, so no
+ * translated code, watchpoint or MMIO on it), else NULL (use the accessors above). Never faults; the fast path of
+ * helpers with multi-byte operands (x87). */
+uint8_t *mmu_tlb_host_ptr(CpuState *env, uint32_t lin, int n, int mmu_idx, bool write);
 /* Translate a linear address for an access (MMU_ACC_*), filling the TLB; raises #PF. Returns the physical address. */
 enum { MMU_ACC_READ = 0, MMU_ACC_WRITE = 1, MMU_ACC_EXEC = 2 };
 uint32_t mmu_translate(CpuState *env, uint32_t lin, int acc, int mmu_idx);

@@ -394,6 +394,13 @@ void tb_invalidate_for_store(CpuState *env, uint32_t pa, uint32_t len)
     }
 }
 
+_Noreturn void tb_restart_insn_for_irq(CpuState *env)
+{
+    env->exc_vector = EXCP_IRQ_RESTART;
+    env->exc_error = -1;
+    longjmp(env->jmp_env, 1);
+}
+
 void tb_stop_after_insn(CpuState *env)
 {
     TB *cur = env->tbs ? env->tbs->hot.cur_tb : NULL;

@@ -9,7 +9,9 @@
  *   MMX/EMMS: CR0.EM -> #UD, else CR0.TS -> #NM.
  * HF_EM_TS (EM or TS) is in the TB key, so the common case (both clear) costs nothing at run time.
  * MMX instructions are helper calls too (fpu.c: helper_mmx, helper_mmx_gpr for MOVD to/from r32, helper_emms).
- * Left out (XXX): an inline IR fast path for FLD/FST/FADD/FXCH and MMX (every instruction is a helper call). */
+ * The common forms (arithmetic on registers and m32fp/m64fp, FLD/FILD, FST(P)/FIST(P)) call per-form helpers
+ * decoded here (fpu_fast.c), the rest the generic ones.
+ * Left out (XXX): an inline IR path for the stack and the arithmetic (every instruction is a helper call). */
 #include <stddef.h>
 #include "xlat.h"
 #include "helpers.h"
@@ -41,6 +43,62 @@ static bool fpu_reg_form_touches_gprs(int esc, int modrm)
     return esc == 7 && modrm == 0xe0;
 }
 
+/* The fast per-form helper for a common instruction (fpu_fast.c), or -1; *a gets its first argument. */
+static int fpu_fast_form(int esc, int modrm, uint32_t desc, uint32_t *a)
+{
+    int reg = modrm >> 3 & 7, i = modrm & 7;
+    if (modrm >= 0xc0) {
+        /* FLD ST(i), FXCH (and its aliases DD C8, DF C8), FST ST(i), FSTP ST(i) (and D9 D8, DF D0, DF D8) */
+        int sk = esc == 1 ? (reg == 0 ? 0 : reg == 1 ? 3 : reg == 3 ? 2 : -1) :
+                 esc == 5 ? (reg == 1 ? 3 : reg == 2 ? 1 : reg == 3 ? 2 : -1) :
+                 esc == 7 ? (reg == 1 ? 3 : reg == 2 || reg == 3 ? 2 : -1) : -1;
+        if (sk >= 0) {
+            *a = desc | (uint32_t)sk << 16 | (uint32_t)i << 20;
+            return HELPER_fpu_stack;
+        }
+        /* compares: D8 D0/D8 FCOM(P), DD E0/E8 FUCOM(P), DE D9 FCOMPP, DA E9 FUCOMPP; DB E8/F0 FUCOMI/FCOMI,
+         * DF E8/F0 FUCOMIP/FCOMIP */
+        if ((esc == 0 && (reg == 2 || reg == 3)) || (esc == 5 && (reg == 4 || reg == 5))) {
+            bool quiet = esc == 5;
+            *a = desc | (uint32_t)i << 16 | (uint32_t)(reg & 1) << 20 | (quiet ? 1u << 22 : 0);
+            return HELPER_fpu_com_st;
+        }
+        if ((esc == 6 && modrm == 0xd9) || (esc == 2 && modrm == 0xe9)) {
+            *a = desc | 1u << 16 | 2u << 20 | (esc == 2 ? 1u << 22 : 0);
+            return HELPER_fpu_com_st;
+        }
+        if ((esc == 3 || esc == 7) && (reg == 5 || reg == 6)) {
+            *a = desc | (uint32_t)i << 16 | (esc == 7 ? 1u << 20 : 0) | (reg == 5 ? 1u << 22 : 0);
+            return HELPER_fpu_comi_st;
+        }
+        if ((esc != 0 && esc != 4 && esc != 6) || reg == 2 || reg == 3)
+            return -1;                          /* not FADD/FMUL/FSUB(R)/FDIV(R) ST(i) (SDM vol 2 A.5) */
+        /* D8: ST(0) = ST(0) op ST(i); DC/DE: ST(i) = ST(i) op ST(0) with the sub/div encodings reversed */
+        uint32_t op = esc == 0 ? (uint32_t)reg : (uint32_t)(reg >= 4 ? reg ^ 1 : reg);
+        uint32_t d = esc == 0 ? 0 : (uint32_t)i, s = esc == 0 ? (uint32_t)i : 0;
+        *a = desc | op << 16 | d << 20 | s << 24 | (esc == 6 ? 1u << 28 : 0);
+        return HELPER_fpu_arith_st;
+    }
+    if (esc == 0 || esc == 4) {                             /* m32fp / m64fp arithmetic and FCOM(P) */
+        *a = desc | (uint32_t)reg << 16 | (esc == 4 ? 1u << 20 : 0);
+        return HELPER_fpu_arith_m;
+    }
+    static const int8_t kind[8] = { -1, FPK_F32, -1, FPK_I32, -1, FPK_F64, -1, FPK_I16 };
+    if ((esc & 1) && reg == 0) {                            /* FLD m32/m64, FILD m32/m16 */
+        *a = desc | (uint32_t)kind[esc] << 16;
+        return HELPER_fpu_ld_m;
+    }
+    if ((esc & 1) && (reg == 2 || reg == 3)) {              /* FST(P) m32/m64, FIST(P) m32/m16 */
+        *a = desc | (uint32_t)kind[esc] << 16 | (reg == 3 ? 1u << 20 : 0);
+        return HELPER_fpu_st_m;
+    }
+    if (esc == 7 && (reg == 5 || reg == 7)) {               /* FILD m64, FISTP m64 */
+        *a = desc | (uint32_t)FPK_I64 << 16 | (reg == 7 ? 1u << 20 : 0);
+        return reg == 5 ? HELPER_fpu_ld_m : HELPER_fpu_st_m;
+    }
+    return -1;
+}
+
 void xlat_FPU(Xlat *x)
 {
     const X86Insn *in = x->insn;
@@ -51,6 +109,16 @@ void xlat_FPU(Xlat *x)
     }
     uint32_t desc = in->modrm | (uint32_t)esc << 8 | (in->opsize == 4 ? 1u << 11 : 0) | (uint32_t)in->seg << 12;
     fpu_store_eip(x);
+    uint32_t fa;
+    int fast = fpu_fast_form(esc, in->modrm, desc, &fa);
+    if (fast >= 0 && in->modrm >= 0xc0) {
+        xlat_call(x, fast, fpu_movi(x, fa), IR_NONE, IR_NONE);
+        return;
+    }
+    if (fast >= 0) {
+        xlat_call(x, fast, fpu_movi(x, fa), xlat_ea(x), fpu_movi(x, (uint32_t)xlat_mem_aux(x, in->seg)));
+        return;
+    }
     if (in->modrm >= 0xc0) {
         int h = fpu_reg_form_touches_gprs(esc, in->modrm) ? HELPER_fpu_reg_gpr : HELPER_fpu_reg;
         xlat_call(x, h, fpu_movi(x, desc), IR_NONE, IR_NONE);

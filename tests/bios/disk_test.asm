@@ -7,11 +7,16 @@
 ; Reports "ok <check>" / "FAIL <check> got X want Y" and PASS on port 0xE9, the verdict on isa-debug-exit (0xF4),
 ; as tests/guest/run-guest.sh expects. Expected values that depend on RAM assume -m 32.
 ; Layout: sector 0 boot sector, sectors 1-15 the test (loaded at 0x8000 by the boot sector with INT 13h AH=02h),
-; sectors 16-255 hold their own LBA in every dword, the rest is zero.
+; sectors 16-255 hold their own LBA in every dword, the rest is zero. Built with -DBIG the same test runs on a
+; disk of 2^28 + 2048 sectors (CHS translated to 1024/255/63, EDD reads and writes above and across LBA 2^28).
         cpu     686
         bits    16
         org     0x7C00
+%ifdef BIG                              ; -DBIG: a sparse 128 GiB + 1 MiB image (the file is extended by the build)
+IMAGE_SECTORS   equ 0x10000800          ; past 2^28 sectors: LBA48 commands, 255-head translation
+%else
 IMAGE_SECTORS   equ 2048
+%endif
 RAM_MB          equ 32
 PROG            equ 0x8000
 PROG_SECTORS    equ 15
@@ -106,6 +111,9 @@ main:
         call    t_pci
         call    t_misc
         call    t_a20_move
+%ifdef BIG
+        call    t_lba48
+%endif
         cmp     dword [V_FAILS], 0
         jne     .failed
         mov     si, s_pass
@@ -150,6 +158,11 @@ t_geometry:
         or      eax, ebx
         inc     eax
         mov     [V_CYLS], eax
+%ifdef BIG
+        CHECK   "int13_08_big_spt", [V_SPT], 63
+        CHECK   "int13_08_big_heads", [V_HEADS], 255
+        CHECK   "int13_08_big_cyls", [V_CYLS], 1024
+%else
         ; the CHS geometry must fit in the disk and leave less than one cylinder unused
         mov     eax, [V_SPT]
         imul    eax, [V_HEADS]
@@ -166,6 +179,7 @@ t_geometry:
         ja      .full
         mov     ecx, 1
 .full:  CHECK   "int13_08_chs_uses_disk", ecx, 0
+%endif
         mov     ah, 0x15
         mov     dl, 0x80
         int     0x13
@@ -854,6 +868,52 @@ move_gdt:                               ; the 87h GDT at 0x780: source base EAX,
         pop     di
         ret
 
+%ifdef BIG
+; ---- above 2^28: LBA48 (READ/WRITE SECTORS EXT) ----
+t_lba48:
+        mov     ax, BUF_SEG
+        mov     es, ax
+        mov     eax, 0x48484848
+        mov     cx, 3
+        call    fill_buf
+        mov     eax, 0x0FFFFFFF         ; 3 sectors across the 28-bit boundary
+        mov     cx, 3
+        call    edd_packet
+        mov     ax, 0x4300
+        mov     dl, 0x80
+        mov     si, PACKET
+        int     0x13
+        SAVEFLAGS
+        CHECK_CF "lba48_write_cf", 0
+        xor     eax, eax
+        mov     cx, 3
+        call    fill_buf
+        mov     eax, 0x0FFFFFFF
+        mov     cx, 3
+        call    edd_packet
+        mov     ah, 0x42
+        mov     dl, 0x80
+        mov     si, PACKET
+        int     0x13
+        SAVEFLAGS
+        CHECK_CF "lba48_read_cf", 0
+        CHECK   "lba48_readback_first", [es:0], 0x48484848
+        CHECK   "lba48_readback_last", [es:1532], 0x48484848
+        ; the last sector of the disk is readable, the one after is not
+        mov     eax, IMAGE_SECTORS - 1
+        mov     cx, 1
+        call    edd_packet
+        mov     ah, 0x42
+        mov     dl, 0x80
+        mov     si, PACKET
+        int     0x13
+        SAVEFLAGS
+        CHECK_CF "lba48_last_sector_cf", 0
+        push    ds
+        pop     es
+        ret
+%endif
+
 ; ---- reporting ----
 puts:                                   ; SI → port 0xE9
         push    ax
@@ -930,4 +990,6 @@ s_want: db ' want ', 0
         times   128 dd lba
 %assign lba lba + 1
 %endrep
+%ifndef BIG
         times   (IMAGE_SECTORS - 256) * 512 db 0
+%endif

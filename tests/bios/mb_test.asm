@@ -1,6 +1,7 @@
 ; mb_test.asm — a Multiboot v1 test kernel (Multiboot Specification 0.6.96), nasm -f bin with hand-made ELF32
-; headers: one PT_LOAD segment at 1 MiB with a bss tail. Built twice: as a plain ELF (the loader must use the
-; program headers) and with -DAOUT_KLUDGE (header flag 16: the loader must use the header's address fields).
+; headers: one PT_LOAD segment at 1 MiB with a bss tail. Built as a plain ELF (the loader must use the program
+; headers), with -DAOUT_KLUDGE (header flag 16: the loader must use the header's address fields), and with
+; -DBAD_LOAD (the segment aimed at 0x400: the loader must refuse it and say so, never run it).
 ; Booted by the firmware from fw_cfg (pcjit -kernel mb_test.elf -initrd mb_module.bin -append "..."), it checks
 ; the machine state of spec 3.2 and the information structure of 3.3 and reports ok/FAIL lines on port 0xE9 and
 ; the verdict on isa-debug-exit (0xF4), as tests/guest/run-guest.sh expects. Values that depend on RAM assume -m 32.
@@ -29,7 +30,11 @@ elf_header:
         dw      0, 0, 0                         ; no sections
 phdr:   dd      1                               ; PT_LOAD
         dd      0                               ; p_offset
+%ifdef BAD_LOAD                                 ; a hostile header: load over the IVT/BDA; must be refused
+        dd      0x400, 0x400
+%else
         dd      LOAD, LOAD                      ; p_vaddr, p_paddr
+%endif
         dd      file_end - $$                   ; p_filesz
         dd      bss_end - $$                    ; p_memsz
         dd      5, 0x1000                       ; R+X, alignment
@@ -143,7 +148,7 @@ start:
         mov     edi, [esi]
         CHECK   "mb_mod_head", [edi], 'PCJI'
         CHECK   "mb_mod_head2", [edi + 4], 'TMOD'
-        CHECK   "mb_mod_tail", [edi + 8188], 0x00000FFF
+        CHECK   "mb_mod_tail", [edi + 8188], 2047
         mov     eax, [esi + 4]                  ; the module must not overlap this kernel
         mov     ecx, 0
         cmp     dword [esi], bss_end
