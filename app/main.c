@@ -445,6 +445,7 @@ int main(int argc, char **argv)
 
     ExecOptions eo = { .accel = o.accel, .disas = disas_guest, .max_insns = o.max_insns, .log = log,
                        .log_mask = o.log_mask };
+    jit_set_stats(o.stats);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int status = run_machine(env, &m, &o, &eo);
@@ -458,6 +459,7 @@ int main(int argc, char **argv)
         drive_print_stats(stderr, disks, m.dma_bytes);
         fprintf(stderr, "  run time             %.3f s (%.1f million guest instructions/s)\n", secs,
                 secs > 0 ? (double)exec_stats.insns / secs / 1e6 : 0.0);
+        jit_print_stats(stderr);
     }
     drive_close_all(disks);     /* fdatasync: the guest's writes are on disk before pcjit exits */
     if (m.debugcon)

@@ -22,6 +22,7 @@ static uint32_t rnd(void)
     return (uint32_t)(rng_state >> 16);
 }
 
+#if defined(__x86_64__)   /* the host's own flags are the reference: x86-64 hosts only (through the file's end) */
 /* Random operand, often an edge value at some size. */
 static uint32_t operand(void)
 {
@@ -35,8 +36,6 @@ static uint32_t operand(void)
 
 static uint32_t msk(int size) { return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1; }
 static int cc(int base, int size) { return base + (size == 1 ? 0 : size == 2 ? 1 : 2); }
-
-#if defined(__x86_64__)
 
 /* The red zone below %rsp belongs to the compiler: step over it before pushing. */
 #define FLAGS_IN "lea -128(%%rsp), %%rsp\n\tpushq %q[f]\n\tpopfq\n\t"

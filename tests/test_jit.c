@@ -295,6 +295,41 @@ START_TEST(test_conditions)
 }
 END_TEST
 
+/* Every condition against immediates at the edges of the host encodings (zero: CBZ/CBNZ on aarch64; 12-bit and
+ * shifted 12-bit ADD/SUB fields; negatives that fit CMN; bitmask and arbitrary values that need a register),
+ * compared with values on both sides of each, as BRCOND_I and as SETCC_I. */
+START_TEST(test_conditions_imm)
+{
+    static const uint32_t imms[] = { 0, 1, 4095, 4096, 0xfff000, 0x1000000, 0xffffffffu, 0xfffff001u, 0x80000000u,
+                                     0x7fffffffu, 0xfffff000u, 0x55555555u, 0x12345678u };
+    for (size_t i = 0; i < sizeof(imms) / sizeof(imms[0]); i++) {
+        uint32_t imm = imms[i];
+        const uint32_t as[] = { 0, 1, imm, imm - 1, imm + 1, 0x80000000u, 0xffffffffu };
+        for (int c = 0; c < IRC_NB; c++) {
+            for (size_t k = 0; k < sizeof(as) / sizeof(as[0]); k++) {
+                Fix *f = fix_new(false);
+                IrBlock *b = f->b;
+                fix_set(f, G_EAX, as[k]);
+                IrOp *o = ir_emit(b, IR_SETCC_I);
+                o->sz = (uint8_t)c;
+                o->a = G_EAX;
+                o->imm = imm;
+                o->d = G_EBX;
+                int l = ir_new_label(b);
+                ir_brcondi(b, (IrCond)c, G_EAX, imm, l);
+                ir_mov(b, G_EDX, ir_movi(b, 0));
+                ir_emit(b, IR_EXIT_TB)->imm = EXIT_NORMAL;
+                ir_set_label(b, l);
+                ir_mov(b, G_EDX, ir_movi(b, 1));
+                ir_emit(b, IR_EXIT_TB)->imm = EXIT_MODE;
+                run_both(f);
+                fix_free(f);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_loop_backward_branch)
 {
     for (int opt = 0; opt < 2; opt++) {
@@ -936,6 +971,7 @@ int main(void)
     tcase_add_loop_test(tc, test_each_op_edges, 0, N_ALU_OPS);
     tcase_add_test(tc, test_random_blocks);
     tcase_add_test(tc, test_conditions);
+    tcase_add_test(tc, test_conditions_imm);
     tcase_add_test(tc, test_loop_backward_branch);
     tcase_add_test(tc, test_exits);
     tcase_add_test(tc, test_memory);

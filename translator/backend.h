@@ -1,4 +1,4 @@
-/* backend.h — the small interface every host backend implements (backend-x86_64/, later backend-aarch64/), and the
+/* backend.h — the small interface every host backend implements (backend-x86_64/, backend-aarch64/), and the
  * code buffer they emit into. jit.c owns the buffer's memory (mmap'd, executable) and calls these; nothing else
  * in the translator knows about host instructions.
  * Invariants: emitters never write past CodeBuf.end — on overflow they set CodeBuf.full and keep returning, so a
@@ -22,6 +22,9 @@ typedef struct CodeBuf {
      * listings use; bytes are written at address + wdelta, the writable view of the same memory (0: one view). */
     intptr_t wdelta;
     bool no_self_patch; /* generated code must not write to the buffer while it runs (no writable view then) */
+    /* host instructions emitted into this buffer (data words not counted), for -stats; only backends with
+     * Backend.counts_insns keep it (the others are counted by disassembly in jit.c) */
+    uint64_t insns;
 } CodeBuf;
 
 /* Where to write the byte that will execute at `at` in cb's buffer. */
@@ -60,8 +63,11 @@ typedef struct Backend {
     void (*patch_jump)(uint8_t *at, const uint8_t *target);
     /* Make freshly written code visible to instruction fetch (a no-op on x86, needed on aarch64). */
     void (*flush_icache)(void *start, size_t len);
+    /* the backend counts its instructions in CodeBuf.insns (blocks hold data: literal pools) */
+    bool counts_insns;
 } Backend;
 extern const Backend backend_x86_64;
+extern const Backend backend_aarch64;
 
 /* The initial TB.ind_hint: a readable TB that never validates (invalid, no code). */
 extern const TB jit_no_tb;
@@ -74,7 +80,7 @@ TB *jit_event_lookup(CpuState *env, TB *from, int reason);
 
 /* jit.c: the -accel jit engine, with interp_run_tb's contract (exec.h). */
 TB *jit_run_tb(CpuState *env, TB *tb);
-/* True if this host has a backend (x86_64 builds). */
+/* True if this host has a backend (x86_64 and aarch64 builds). */
 bool jit_available(void);
 /* Tests: use only the first `bytes` of the code buffer (0 = all), to exercise the reset when it fills up; the
  * number of buffer resets so far (the first setup counts as one). */
@@ -83,9 +89,15 @@ uint64_t jit_buffer_resets(void);
 /* Tests: the start of the code buffer's executing view (NULL without a backend); *dual (if not NULL) says whether
  * it is the W^X double mapping (else the mprotect toggle). */
 const void *jit_exec_view(bool *dual);
-/* Listing of tb's host code (Capstone, x86-64), or a note when it has none. For -d out_asm and tests. */
+/* Listing of tb's host code (Capstone, the host's architecture), or a note when it has none. For -d out_asm and tests. */
 void jit_disas_tb(FILE *f, const TB *tb);
 /* -d out_asm: list every block as it is compiled to f when mask has LOG_OUT_ASM (exec.c passes its options). */
 void jit_set_log(FILE *f, unsigned mask);
+/* -stats: the JIT's counters (blocks compiled, guest instructions in them, host instructions and bytes emitted,
+ * buffer resets) and host instructions per guest instruction. Nothing when no block was compiled. */
+void jit_print_stats(FILE *f);
+/* -stats is on: count host instructions of every block compiled (a disassembly for backends without
+ * counts_insns). */
+void jit_set_stats(bool on);
 
 #endif

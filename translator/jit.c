@@ -1,5 +1,6 @@
 /* jit.c — the -accel jit engine: the host code buffer (one mmap'd executable region), compiling a TB on its first
- * execution through the host's backend (backend.h), and running it with interp_run_tb's contract.
+ * execution through the host's backend (backend.h: backend-x86_64 or backend-aarch64), and running it with
+ * interp_run_tb's contract.
  * Invariants:
  *  - every compiled block starts with a header {TB *owner, epoch}; tb->host_code is trusted only when the header
  *    in front of it names this TB and the current epoch. Resetting the buffer (when it is full) bumps the epoch,
@@ -18,6 +19,10 @@
  *    patches itself (CodeBuf.no_self_patch).
  *  - indirect exits: generated code validates its site's hint TB on every use; jit.c only writes hints (the TB the
  *    loop runs after a miss), and only TBs of the cache and epoch the site ran with.
+ *  - instruction fetch never sees stale code: the backend's flush_icache runs on each block written (a no-op on
+ *    x86-64, cache maintenance on aarch64), and a buffer reset maps the executing view afresh (jit_remap_exec_view).
+ *  - -stats (jit_set_stats): blocks, guest instructions, host instructions (CodeBuf.insns when the backend counts,
+ *    else Capstone) and code bytes of every block compiled.
  * Left out: patched direct jumps (chains are followed through tb->jmp_dest: a few loads, always current after
  * invalidation or a flush).
  * On hosts without a backend jit_available() is false and jit_run_tb falls back to the interpreter. */
@@ -43,9 +48,18 @@
 #if defined(__x86_64__)
 #define JIT_HAVE_BACKEND 1
 #define JIT_BACKEND (&backend_x86_64)
+#define JIT_CS_ARCH CS_ARCH_X86
+#define JIT_CS_MODE CS_MODE_64
+#elif defined(__aarch64__)
+#define JIT_HAVE_BACKEND 1
+#define JIT_BACKEND (&backend_aarch64)
+#define JIT_CS_ARCH CS_ARCH_ARM64
+#define JIT_CS_MODE CS_MODE_ARM
 #else
 #define JIT_HAVE_BACKEND 0
 #define JIT_BACKEND ((const Backend *)NULL)
+#define JIT_CS_ARCH CS_ARCH_X86
+#define JIT_CS_MODE CS_MODE_64
 #endif
 
 enum { JIT_DEFAULT_SIZE = 128 << 20 };
@@ -54,6 +68,7 @@ enum { JIT_VIEWS_DUAL = 1, JIT_VIEWS_MPROTECT, JIT_VIEWS_APPLE };
 
 static struct {
     uint8_t *mem;           /* the executing view */
+    int fd;                 /* JIT_VIEWS_DUAL: the memfd (the executing view is mapped afresh at each reset) */
     intptr_t wdelta;        /* writable view - executing view (JIT_VIEWS_DUAL), else 0 */
     int views;
     size_t size, limit;     /* mapped size; usable size (tests shrink it to exercise the reset) */
@@ -63,6 +78,8 @@ static struct {
     uint32_t epoch;
     uint64_t resets;
     FILE *log;              /* -d out_asm: listing of every block compiled, or NULL */
+    bool stats;             /* -stats: count host instructions of each block compiled */
+    struct { uint64_t blocks, guest_insns, host_insns, code_bytes; } count;
 } jit;
 
 const TB jit_no_tb = { .invalid = true, .phys_page2 = ~0u };
@@ -90,8 +107,28 @@ static void jit_write_toggle(bool writable)
 static void jit_write_begin(void) { jit_write_toggle(true); }
 static void jit_write_end(void) { jit_write_toggle(false); }
 
+/* After the first setup, a reset maps the executing view afresh over the same memfd pages (same address): code
+ * is about to be rewritten at addresses that held other code, and a new mapping guarantees that no instruction
+ * fetched from an old one survives anywhere — in particular in an emulator running pcjit (qemu-user translates
+ * host code per page of this view and does not see writes through the other alias; replacing the mapping drops
+ * its translations). Per-block icache maintenance (Backend.flush_icache) covers real hardware on its own. */
+static void jit_remap_exec_view(void)
+{
+#if defined(__linux__) && !defined(__APPLE__)
+    if (jit.views != JIT_VIEWS_DUAL || jit.fd < 0)
+        return;
+    void *x = mmap(jit.mem, jit.size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, jit.fd, 0);
+    if (x != jit.mem) {
+        perror("pcjit: remapping the JIT code buffer");
+        abort();
+    }
+#endif
+}
+
 static void jit_reset(void)
 {
+    if (jit.resets)
+        jit_remap_exec_view();
     jit.epoch++;
     jit.resets++;
     jit.cb = (CodeBuf){ .start = jit.mem, .p = jit.mem, .end = jit.mem + jit.limit, .wdelta = jit.wdelta,
@@ -106,7 +143,7 @@ static void jit_reset(void)
 }
 
 /* One memfd mapped twice: RW (returned in *rw) and RX (returned). NULL if the host cannot. */
-static uint8_t *jit_map_dual(size_t size, uint8_t **rw)
+static uint8_t *jit_map_dual(size_t size, uint8_t **rw, int *fdp)
 {
 #if defined(__linux__) && !defined(__APPLE__)
     int fd = memfd_create("pcjit-code", MFD_CLOEXEC);
@@ -117,11 +154,12 @@ static uint8_t *jit_map_dual(size_t size, uint8_t **rw)
         w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
     }
-    close(fd);      /* the mappings keep the memory */
     if (w != MAP_FAILED && x != MAP_FAILED) {
         *rw = w;
+        *fdp = fd;  /* kept for jit_remap_exec_view */
         return x;
     }
+    close(fd);
     if (w != MAP_FAILED)
         munmap(w, size);
     if (x != MAP_FAILED)
@@ -129,6 +167,7 @@ static uint8_t *jit_map_dual(size_t size, uint8_t **rw)
 #else
     (void)size;
     (void)rw;
+    (void)fdp;
 #endif
     return NULL;
 }
@@ -137,7 +176,7 @@ static void jit_map(void)
 {
     /* PCJIT_JIT_NO_MEMFD=1 (tests): take the fallback path even where memfd works */
     const char *no_memfd = getenv("PCJIT_JIT_NO_MEMFD");
-    uint8_t *rw = NULL, *rx = no_memfd && *no_memfd == '1' ? NULL : jit_map_dual(jit.size, &rw);
+    uint8_t *rw = NULL, *rx = no_memfd && *no_memfd == '1' ? NULL : jit_map_dual(jit.size, &rw, &jit.fd);
     if (rx) {
         jit.mem = rx;
         jit.wdelta = (intptr_t)((uintptr_t)rw - (uintptr_t)rx);
@@ -168,6 +207,7 @@ static void jit_init(void)
     if (jit.mem)
         return;
     jit.size = JIT_DEFAULT_SIZE;
+    jit.fd = -1;
     jit_map();
     if (!jit.limit || jit.limit > jit.size)
         jit.limit = jit.size;
@@ -204,6 +244,34 @@ static bool jit_code_valid(const TB *tb)
     return h->owner == tb && h->epoch == jit.epoch;
 }
 
+void jit_set_stats(bool on) { jit.stats = on; }
+
+/* Host instructions in [code, code + len) by disassembly (backends whose blocks hold no data). */
+static uint64_t jit_count_insns(const uint8_t *code, size_t len)
+{
+    csh cs;
+    cs_insn *insn;
+    if (cs_open(JIT_CS_ARCH, JIT_CS_MODE, &cs) != CS_ERR_OK)
+        return 0;
+    size_t n = cs_disasm(cs, code, len, (uint64_t)(uintptr_t)code, 0, &insn);
+    if (n)
+        cs_free(insn, n);
+    cs_close(&cs);
+    return n;
+}
+
+void jit_print_stats(FILE *f)
+{
+    if (!JIT_HAVE_BACKEND || !jit.count.blocks)
+        return;
+    fprintf(f, "jit (%s): %" PRIu64 " blocks compiled, %" PRIu64 " guest insns in them, %" PRIu64
+            " host insns (%" PRIu64 " bytes of code), %" PRIu64 " buffer resets\n", JIT_BACKEND->name,
+            jit.count.blocks, jit.count.guest_insns, jit.count.host_insns, jit.count.code_bytes,
+            jit.resets > 0 ? jit.resets - 1 : 0);
+    fprintf(f, "jit: host insns per guest insn (static, whole blocks with their slow paths): %.2f\n",
+            jit.count.guest_insns ? (double)jit.count.host_insns / (double)jit.count.guest_insns : 0.0);
+}
+
 /* Compile tb at the current position; NULL when the buffer is full. */
 static void *jit_compile_at(TB *tb)
 {
@@ -214,11 +282,20 @@ static void *jit_compile_at(TB *tb)
     JitHeader *h = (JitHeader *)cb_wr(cb, cb->p);
     for (size_t i = 0; i < sizeof(JitHeader); i++)
         cb_byte(cb, 0);
+    uint64_t insns0 = cb->insns;
     void *code = cb->full ? NULL : JIT_BACKEND->compile_tb(cb, tb, jit.epilogue, jit.epoch);
     if (!code) {
         cb->p = start;
         cb->full = false;
+        cb->insns = insns0;
         return NULL;
+    }
+    if (jit.stats) {
+        jit.count.blocks++;
+        jit.count.guest_insns += tb->ninsns;
+        jit.count.code_bytes += (uint64_t)(cb->p - (uint8_t *)code);
+        jit.count.host_insns += JIT_BACKEND->counts_insns ? cb->insns - insns0 :
+                                jit_count_insns(code, (size_t)(cb->p - (uint8_t *)code));
     }
     *h = (JitHeader){ tb, jit.epoch, (uint32_t)(cb->p - (uint8_t *)code) };
     JIT_BACKEND->flush_icache(start, (size_t)(cb->p - start));
@@ -347,8 +424,9 @@ void jit_disas_tb(FILE *f, const TB *tb)
     const JitHeader *h = (const JitHeader *)tb->host_code - 1;
     const uint8_t *code = tb->host_code;
     fprintf(f, "  host code: %u bytes at %p\n", h->size, (const void *)code);
-    if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+    if (cs_open(JIT_CS_ARCH, JIT_CS_MODE, &cs) != CS_ERR_OK)
         return;
+    cs_option(cs, CS_OPT_SKIPDATA, CS_OPT_ON);   /* aarch64 blocks hold literals (the chain caches) */
     size_t n = cs_disasm(cs, code, h->size, (uint64_t)(uintptr_t)code, 0, &insn);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  0x%012" PRIx64 ":  %-8s %s\n", insn[i].address, insn[i].mnemonic, insn[i].op_str);

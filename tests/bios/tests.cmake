@@ -64,7 +64,7 @@ if(TARGET pcjit)
     if(accel STREQUAL "jit")
       set(sfx "_jit")
     endif()
-    set(pcjit_bios $<TARGET_FILE:pcjit> -machine pc -accel ${accel} -bios ${BIOS_BIN} -serial stdio -debugcon stdio
+    set(pcjit_bios ${PCJIT_EXE} -machine pc -accel ${accel} -bios ${BIOS_BIN} -serial stdio -debugcon stdio
                    -no-reboot -m 32)
     add_test(NAME bios_disk_test${sfx}
       COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${pcjit_bios}
@@ -74,7 +74,7 @@ if(TARGET pcjit)
               -drive file=${BIOS_BIG_IMG},format=raw,snapshot=on)
     set_tests_properties(bios_disk_test_big${sfx} PROPERTIES TIMEOUT 60 LABELS "bios;guest")
     add_test(NAME bios_reset_test${sfx}        # (no -no-reboot: the guest resets the machine once)
-      COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- $<TARGET_FILE:pcjit> -machine pc -accel ${accel}
+      COMMAND sh ${CMAKE_SOURCE_DIR}/tests/guest/run-guest.sh -- ${PCJIT_EXE} -machine pc -accel ${accel}
               -bios ${BIOS_BIN} -serial stdio -debugcon stdio -m 32 -drive file=${BIOS_RESET_IMG},format=raw,snapshot=on)
     set_tests_properties(bios_reset_test${sfx} PROPERTIES TIMEOUT 60 LABELS "bios;guest")
     add_test(NAME bios_multiboot_elf${sfx}
@@ -93,13 +93,13 @@ if(TARGET pcjit)
     # the disk tests' MBR program (tests/disk/mbr.asm, built by tests/disk/tests.cmake) booted by our firmware
     if(EXISTS ${CMAKE_SOURCE_DIR}/tests/disk/mbr.asm)
       add_test(NAME bios_disk_mbr${sfx}
-        COMMAND sh ${BIOS_TEST_DIR}/mbr.sh $<TARGET_FILE:pcjit> ${BIOS_BIN} ${CMAKE_BINARY_DIR}/disk/mbr.bin
+        COMMAND sh ${BIOS_TEST_DIR}/mbr.sh ${PCJIT_EXE} ${BIOS_BIN} ${CMAKE_BINARY_DIR}/disk/mbr.bin
                 -accel ${accel})
       set_tests_properties(bios_disk_mbr${sfx} PROPERTIES TIMEOUT 60 LABELS "bios;disk")
     endif()
     if(GUESTKIT_FOUND)
       add_test(NAME bios_linux${sfx}
-        COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh $<TARGET_FILE:pcjit> -machine pc -accel ${accel} -icount 3 -m 256
+        COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh ${PCJIT_EXE} -machine pc -accel ${accel} -icount 3 -m 256
                 -bios ${BIOS_BIN} -serial stdio -no-reboot
                 -kernel ${GUESTKIT_OUT}/vmlinuz-686 -initrd ${GUESTKIT_OUT}/initrd.gz -append "${BIOS_LINUX_APPEND}")
       set_tests_properties(bios_linux${sfx} PROPERTIES TIMEOUT 600 LABELS "bios;linux" FIXTURES_REQUIRED guestkit)

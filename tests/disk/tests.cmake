@@ -24,21 +24,21 @@ add_custom_command(OUTPUT ${DISK_MBR}
   COMMENT "nasm mbr.asm")
 add_custom_target(disk_images ALL DEPENDS ${DISK_BIN} ${DISK_MBR})
 if(TARGET pcjit)
-  add_test(NAME disk_cli_errors COMMAND sh ${DISK_DIR}/cli-errors.sh $<TARGET_FILE:pcjit>)
+  add_test(NAME disk_cli_errors COMMAND sh ${DISK_DIR}/cli-errors.sh ${PCJIT_EXE})
   set_tests_properties(disk_cli_errors PROPERTIES TIMEOUT 60 LABELS disk)
-  set(PCJIT_DISK_CMD $<TARGET_FILE:pcjit> -bios ${DISK_BIN} -machine pc -serial none -debugcon stdio -m 32 -no-reboot)
+  set(PCJIT_DISK_CMD ${PCJIT_EXE} -bios ${DISK_BIN} -machine pc -serial none -debugcon stdio -m 32 -no-reboot)
   add_test(NAME disk_pc_ide COMMAND sh ${DISK_DIR}/run-disk.sh write -- ${PCJIT_DISK_CMD} -accel interp)
   add_test(NAME disk_pc_ide_jit COMMAND sh ${DISK_DIR}/run-disk.sh write -- ${PCJIT_DISK_CMD} -accel jit)
   add_test(NAME disk_pc_ide_snapshot COMMAND sh ${DISK_DIR}/run-disk.sh snapshot -- ${PCJIT_DISK_CMD})
   set_tests_properties(disk_pc_ide disk_pc_ide_jit disk_pc_ide_snapshot PROPERTIES TIMEOUT 60 LABELS disk)
   if(EXISTS /usr/share/seabios/bios-256k.bin)
-    add_test(NAME disk_seabios COMMAND sh ${DISK_DIR}/seabios.sh $<TARGET_FILE:pcjit> /usr/share/seabios/bios-256k.bin
+    add_test(NAME disk_seabios COMMAND sh ${DISK_DIR}/seabios.sh ${PCJIT_EXE} /usr/share/seabios/bios-256k.bin
              ${DISK_MBR})
     set_tests_properties(disk_seabios PROPERTIES TIMEOUT 120 LABELS disk)
   endif()
   # the guestkit guest built by the "guestkit" fixture (tests/tests.cmake)
   if(GUESTKIT_FOUND AND EXISTS /usr/share/seabios/bios-256k.bin)
-    add_test(NAME disk_linux_ide COMMAND sh ${DISK_DIR}/linux-ide.sh $<TARGET_FILE:pcjit>
+    add_test(NAME disk_linux_ide COMMAND sh ${DISK_DIR}/linux-ide.sh ${PCJIT_EXE}
              /usr/share/seabios/bios-256k.bin ${GUESTKIT_OUT}/vmlinuz-686 ${GUESTKIT_OUT}/initrd.gz
              ${GUESTKIT_OUT}/disk64.img)
     set_tests_properties(disk_linux_ide PROPERTIES TIMEOUT 300 LABELS "disk;linux" FIXTURES_REQUIRED guestkit)

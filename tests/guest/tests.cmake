@@ -8,7 +8,10 @@
 set(GUEST_DIR ${CMAKE_SOURCE_DIR}/tests/guest)
 set(GUEST_OUT ${CMAKE_BINARY_DIR}/guest)
 set(GUEST_PROGRAMS pm_basic paging rings v86 tasks exceptions strings_smc pc_board)
-find_program(QEMU_SYSTEM_I386 qemu-system-i386)
+# (not in a cross build: QEMU's verdicts do not depend on the build, the native build has them)
+if(NOT CMAKE_CROSSCOMPILING)
+  find_program(QEMU_SYSTEM_I386 qemu-system-i386)
+endif()
 # pc_*.asm programs drive the PC devices (docs/devices.md): pcjit needs -machine pc (COM1 on stdout); QEMU's
 # -nodefaults leaves COM1 out unless -serial names a backend. GUEST_{PCJIT,QEMU}_ARGS_<name>: extra arguments.
 set(GUEST_PCJIT_ARGS_pc_board -machine pc -serial stdio)
@@ -47,11 +50,11 @@ foreach(p ${GUEST_PROGRAMS})
   if(TARGET pcjit)
     add_test(NAME guest_${p}
       COMMAND sh ${GUEST_DIR}/run-guest.sh --
-              $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -machine none -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
+              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${bin} -accel interp -machine none -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
     set_tests_properties(guest_${p} PROPERTIES TIMEOUT 60 LABELS guest)
     add_test(NAME guest_${p}_jit
       COMMAND sh ${GUEST_DIR}/run-guest.sh --
-              $<TARGET_FILE:pcjit> -bios ${bin} -accel jit -machine none -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
+              ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${bin} -accel jit -machine none -debugcon stdio -m 32 -no-reboot ${GUEST_PCJIT_ARGS_${p}})
     set_tests_properties(guest_${p}_jit PROPERTIES TIMEOUT 60 LABELS "guest;jit")
   endif()
   if(QEMU_SYSTEM_I386)
@@ -72,7 +75,7 @@ endforeach()
 # same instructions and interrupts (tests/guest/pc_deterministic.sh)
 if(TARGET pcjit AND EXISTS ${GUEST_DIR}/pc_board.asm)
   add_test(NAME guest_pc_board_icount
-    COMMAND sh ${GUEST_DIR}/pc_deterministic.sh $<TARGET_FILE:pcjit> -bios ${GUEST_OUT}/pc_board.bin
+    COMMAND sh ${GUEST_DIR}/pc_deterministic.sh ${PCJIT_RUN} $<TARGET_FILE:pcjit> -bios ${GUEST_OUT}/pc_board.bin
             -accel interp -machine pc -serial stdio -icount 6 -debugcon stdio -m 32 -no-reboot)
   set_tests_properties(guest_pc_board_icount PROPERTIES TIMEOUT 60 LABELS guest)
 endif()
