@@ -65,6 +65,22 @@ expect_run $M -drive "file=$good,if=ide,format=raw,index=3,media=disk,snapshot=o
 expect_run $M -drive "file=$good,readonly=on" -snapshot
 cp "$good" "$dir/comma,name.img"
 expect_run $M -drive "file=$dir/comma,,name.img"
+# the rest of the command line: kernels, options, files the guest would write
+printf 'not a kernel' >"$dir/junk.bin"
+expect_err "cannot open kernel '$dir/nokernel'" $M -kernel "$dir/nokernel"
+expect_err "neither a Linux bzImage nor a multiboot image" $M -kernel "$dir/junk.bin"
+expect_err "cannot open initrd '$dir/noinitrd'" $M -kernel "$dir/junk.bin" -initrd "$dir/noinitrd"
+expect_err "-initrd and -append need -kernel" $M -append "console=ttyS0"
+expect_err "unknown option '-frobnicate'" $M -frobnicate
+expect_err "option -m needs an argument" -m
+expect_err "bad number for -m" -m lots
+expect_err "-boot d: only c" $M -boot d
+expect_err "unknown accelerator 'kvm'" -accel kvm
+expect_err "cannot open firmware '$dir/nobios'" -bios "$dir/nobios" -machine none
+expect_err "-kernel needs -machine pc" -machine none -kernel "$dir/junk.bin"
+[ ! -e "$dir/serial.out" ] || { echo "FAIL a refused command line created its output file"; fail=1; }
+expect_err "neither a Linux bzImage" $M -serial "file:$dir/serial.out" -kernel "$dir/junk.bin"
+[ ! -e "$dir/serial.out" ] || { echo "FAIL a refused command line created its serial file"; fail=1; }
 [ "$(cksum <"$good")" = "$sum0" ] || { echo "FAIL an image changed"; fail=1; }
 [ "$fail" -eq 0 ] && echo "PASS"
 exit $fail
