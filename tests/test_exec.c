@@ -545,6 +545,44 @@ START_TEST(test_tb_invalidation_bookkeeping)
 }
 END_TEST
 
+/* The jump cache's TLB generation moves only for INVLPGs that can matter: INVLPG of a page nothing was translated
+ * from keeps every association; INVLPG of the code's page, or anywhere in a large page code runs from, drops them
+ * (SDM vol 3 4.10.4.1: INVLPG of any address in a large page removes its whole translation). */
+START_TEST(test_invlpg_generation)
+{
+    enum { PD = 0x80000, PT = 0x81000 };
+    harness_flat32(h, GDT);
+    CpuState *env = h->env;
+    uint32_t pde[2] = { PT | 3, 0x400000 | 0x83 };    /* 0-4 MiB through PT; 4-8 MiB one 4 MiB page (PSE) */
+    harness_write(h, PD, pde, sizeof(pde));
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t pte = i << 12 | 3;
+        harness_write(h, PT + 4 * i, &pte, 4);
+    }
+    harness_fill(h, 0x30000, 0xf4, 16);                /* code on a 4 KiB page */
+    harness_fill(h, 0x500000, 0xf4, 16);               /* code in the large page */
+    env->cr3 = PD;
+    env->cr4 |= CR4_PSE;
+    env->cr0 |= CR0_PG;
+    tlb_flush_all(env);
+    cpu_update_hflags(env);
+    ck_assert_ptr_nonnull(tb_find(env, 0x30000, 0, env->hflags));
+    uint32_t gen = env->tlb_gen;
+    tlb_flush_page(env, 0x31000);                      /* a data page */
+    ck_assert_uint_eq(env->tlb_gen, gen);
+    ck_assert_ptr_nonnull(tb_lookup(env, 0x30000, 0, env->hflags));
+    tlb_flush_page(env, 0x30800);                      /* the code's page */
+    ck_assert_uint_ne(env->tlb_gen, gen);
+    ck_assert_ptr_nonnull(tb_find(env, 0x500000, 0, env->hflags));
+    gen = env->tlb_gen;
+    tlb_flush_page(env, 0x7ff000);                     /* elsewhere in the same 4 MiB page */
+    ck_assert_uint_ne(env->tlb_gen, gen);
+    gen = env->tlb_gen;
+    tlb_flush_page(env, 0x900000);                     /* nothing ever translated there */
+    ck_assert_uint_eq(env->tlb_gen, gen);
+}
+END_TEST
+
 START_TEST(test_cache_full_flushes)
 {
     select_engine(_i);
@@ -602,6 +640,7 @@ static Suite *exec_suite(void)
     tcase_add_checked_fixture(big, setup, teardown);
     tcase_set_timeout(big, 120);
     tcase_add_loop_test(big, test_cache_full_flushes, 0, 1);
+    tcase_add_test(big, test_invlpg_generation);
     suite_add_tcase(s, big);
     return s;
 }

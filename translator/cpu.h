@@ -104,6 +104,7 @@ enum {
 };
 
 #define TLB_SIZE 256
+#define CODE_PAGE_BITS 4096
 #define TLB_VICTIM 8        /* fully associative entries behind each direct-mapped TLB (evicted entries) */
 /* One TLB entry: tags are the page's linear address with low bits as below; a tag matches a linear address when
  * (addr & TARGET_PAGE_MASK) == tag. A tag with TLB_INVALID never matches. addend + linear = host pointer. */
@@ -171,7 +172,12 @@ typedef struct CpuState {
      * before walking the page tables (two pages 1 MiB apart no longer thrash). Flushed with tlb[]. */
     TlbEntry tlb_victim[MMU_NUM][TLB_VICTIM];
     uint32_t tlb_victim_next[MMU_NUM];
-    uint32_t tlb_gen;           /* bumped by every TLB flush (all, non-global, one page): mappings may have changed */
+    uint32_t tlb_gen;           /* bumped by TLB flushes that may change a linear-to-TB association (mmu.c) */
+    /* Where associations validated under tlb_gen live (tb.c marks, a tlb_gen bump clears): code_pages has bit
+     * (linear page % CODE_PAGE_BITS) for code reached through a 4 KiB mapping, code_large bit (lin >> 22) for code
+     * reached through a large page or an uncached one. An INVLPG that hits neither leaves tlb_gen alone. */
+    uint64_t code_pages[CODE_PAGE_BITS / 64];
+    uint64_t code_large[1024 / 64];
     uint8_t *ram;               /* guest RAM */
     uint32_t ram_size;
     struct Machine *machine;    /* the board: port I/O, MMIO, interrupt controller */

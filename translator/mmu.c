@@ -378,9 +378,17 @@ static void tlb_invalidate_entry(TlbEntry *e)
     e->attrs = 0;
 }
 
+/* Every cached linear-to-TB association (tb.c's jump cache, TB hints and cross-page caches) is stale. */
+static void tlb_gen_bump(CpuState *env)
+{
+    env->tlb_gen++;
+    memset(env->code_pages, 0, sizeof(env->code_pages));
+    memset(env->code_large, 0, sizeof(env->code_large));
+}
+
 void tlb_flush_all(CpuState *env)
 {
-    env->tlb_gen++;     /* every cached linear-to-TB association is stale (tb.c's jump cache) */
+    tlb_gen_bump(env);
     for (int i = 0; i < MMU_NUM; i++) {
         for (int j = 0; j < TLB_SIZE; j++)
             tlb_invalidate_entry(&env->tlb[i][j]);
@@ -391,7 +399,7 @@ void tlb_flush_all(CpuState *env)
 
 void tlb_flush_nonglobal(CpuState *env)
 {
-    env->tlb_gen++;
+    tlb_gen_bump(env);
     for (int i = 0; i < MMU_NUM; i++) {
         for (int j = 0; j < TLB_SIZE; j++)
             if (!(env->tlb[i][j].attrs & TLBA_GLOBAL))
@@ -416,7 +424,12 @@ static void tlb_flush_entry_if(TlbEntry *e, uint32_t lin)
 void tlb_flush_page(CpuState *env, uint32_t lin)
 {
     /* INVLPG flushes global pages too; for a large page every 4 KiB piece we cached goes (SDM vol 3 4.10.4.1). */
-    env->tlb_gen++;
+    /* Associations validated under tlb_gen (tb.c) exist only on pages marked in code_pages (4 KiB mappings) or in
+     * code_large's 4 MiB regions (large mappings, which an INVLPG anywhere inside removes): INVLPG elsewhere —
+     * the data pages a fork or a page fault flushes — leaves them valid. */
+    uint32_t p = (lin >> TARGET_PAGE_BITS) & (CODE_PAGE_BITS - 1), r = lin >> 22;
+    if ((env->code_pages[p / 64] >> (p % 64) & 1) || (env->code_large[r / 64] >> (r % 64) & 1))
+        tlb_gen_bump(env);
     for (int i = 0; i < MMU_NUM; i++) {
         for (int j = 0; j < TLB_SIZE; j++)
             tlb_flush_entry_if(&env->tlb[i][j], lin);
@@ -768,6 +781,18 @@ bool mmu_code_phys(CpuState *env, uint32_t lin, uint32_t *pa)
     int mmu_idx = (env->hflags & HF_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL, err;
     bool unassigned;
     return mmu_translate_code_noraise(env, lin, mmu_idx, pa, &err, &unassigned) && !unassigned;
+}
+
+bool mmu_code_page_small(CpuState *env, uint32_t lin)
+{
+    if (!(env->cr0 & CR0_PG))
+        return true;    /* identity: only a paging change (a full flush) alters it */
+    int mmu_idx = (env->hflags & HF_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
+    uint32_t page = lin & TARGET_PAGE_MASK;
+    const TlbEntry *e = tlb_entry(env, mmu_idx, lin);
+    if (tag_page(e->tag_code) != page)
+        return false;   /* not cached here: assume the worst */
+    return !(e->attrs & (TLBA_LARGE_4M | TLBA_LARGE_2M));
 }
 
 int mmu_fetch_code(CpuState *env, uint32_t lin, uint8_t *buf, int n, bool raise_first, uint32_t *pa0)

@@ -34,6 +34,9 @@ int mmu_fetch_code(CpuState *env, uint32_t lin, uint8_t *buf, int n, bool raise_
 /* Physical address of linear lin for an instruction fetch at the current CPL, without raising: false if it cannot
  * be fetched (not present, NX, user/supervisor) or lies above 4 GiB. Fills the TLB like a fetch. */
 bool mmu_code_phys(CpuState *env, uint32_t lin, uint32_t *pa);
+/* True if the code TLB holds lin's page through a 4 KiB mapping (or paging is off); false for a large page or a
+ * page not cached (callers then assume the worst). */
+bool mmu_code_page_small(CpuState *env, uint32_t lin);
 void tlb_flush_all(CpuState *env);       /* MOV CR3 without PGE semantics / CR0/CR4 changes */
 void tlb_flush_nonglobal(CpuState *env); /* MOV CR3 with CR4.PGE: keep G pages */
 void tlb_flush_page(CpuState *env, uint32_t lin); /* INVLPG */

@@ -610,9 +610,24 @@ static inline TB *tb_jmp_cache_get(CpuState *env, TbCache *tc, uint32_t lin, uin
     return NULL;
 }
 
+/* Record that an association for code at linear lin now exists (see CpuState.code_pages). */
+static void tb_mark_code_page(CpuState *env, uint32_t lin)
+{
+    if (mmu_code_page_small(env, lin)) {
+        uint32_t p = (lin >> TARGET_PAGE_BITS) & (CODE_PAGE_BITS - 1);
+        env->code_pages[p / 64] |= 1ull << (p % 64);
+    } else {
+        uint32_t r = lin >> 22;
+        env->code_large[r / 64] |= 1ull << (r % 64);
+    }
+}
+
 static inline void tb_jmp_cache_set(CpuState *env, TbCache *tc, uint32_t lin, TB *tb)
 {
     uint32_t i = tb_jmp_index(lin);
+    tb_mark_code_page(env, lin);
+    if (tb->phys_page2 != ~0u)
+        tb_mark_code_page(env, (lin & TARGET_PAGE_MASK) + TARGET_PAGE_SIZE);
     tc->jmp_cache[i].tb = tb;
     tc->jmp_cache[i].gen = env->tlb_gen;
 }
