@@ -97,7 +97,7 @@ if(TARGET pcjit)
                 -accel ${accel})
       set_tests_properties(bios_disk_mbr${sfx} PROPERTIES TIMEOUT 60 LABELS "bios;disk")
     endif()
-    if(GUESTKIT_FOUND)
+    if(GUESTKIT_FOUND AND NOT CMAKE_CROSSCOMPILING)
       add_test(NAME bios_linux${sfx}
         COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh ${PCJIT_EXE} -machine pc -accel ${accel} -icount 3 -m 256
                 -bios ${BIOS_BIN} -serial stdio -no-reboot
@@ -122,7 +122,7 @@ if(QEMU_SYSTEM_I386)
             -m 32 -drive file=${BIOS_RESET_IMG},format=raw,if=ide,snapshot=on)
   set_tests_properties(bios_disk_test_qemu bios_disk_test_big_qemu bios_reset_test_qemu
                        PROPERTIES TIMEOUT 60 LABELS "bios;qemu")
-  if(GUESTKIT_FOUND)
+  if(GUESTKIT_FOUND AND NOT CMAKE_CROSSCOMPILING)
     add_test(NAME bios_linux_qemu
       COMMAND sh ${BIOS_TEST_DIR}/linux-boot.sh ${QEMU_SYSTEM_I386} -accel tcg -cpu pentium3 -m 256
               -bios ${BIOS_BIN} -display none -nodefaults -serial stdio -no-reboot

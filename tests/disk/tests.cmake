@@ -37,7 +37,7 @@ if(TARGET pcjit)
     set_tests_properties(disk_seabios PROPERTIES TIMEOUT 120 LABELS disk)
   endif()
   # the guestkit guest built by the "guestkit" fixture (tests/tests.cmake)
-  if(GUESTKIT_FOUND AND EXISTS /usr/share/seabios/bios-256k.bin)
+  if(GUESTKIT_FOUND AND NOT CMAKE_CROSSCOMPILING AND EXISTS /usr/share/seabios/bios-256k.bin)
     add_test(NAME disk_linux_ide COMMAND sh ${DISK_DIR}/linux-ide.sh ${PCJIT_EXE}
              /usr/share/seabios/bios-256k.bin ${GUESTKIT_OUT}/vmlinuz-686 ${GUESTKIT_OUT}/initrd.gz
              ${GUESTKIT_OUT}/disk64.img)

@@ -6,13 +6,28 @@
 #   linux_guestkit_pae      vmlinuz-686-pae (PAE paging) under the JIT (cpu-int, cpu-fp, mem)
 #   linux_syslinux_ourbios  a SYSLINUX disk booted through our BIOS's INT 13h (no -kernel), disk64 as -hdb
 #   linux_syslinux_seabios  the same disk through Debian's SeaBIOS (-bios bios-256k.bin)
+#   linux_guestkit_cross_jit  (aarch64 cross build only, under qemu-aarch64) boot + cpu-int + power-off
 #   linux_guest_shell       tools/linux-guest (the README's main job) answers commands on its serial shell and
 #                           powers off; needs Debian's archive for its download (skipped when unreachable)
-if(NOT TARGET pcjit OR CMAKE_CROSSCOMPILING)   # Linux boots under the aarch64 build come later
+if(NOT TARGET pcjit)
   return()
 endif()
 set(LINUX_DIR ${CMAKE_SOURCE_DIR}/tests/linux)
 set(GK_APPEND "console=ttyS0,115200 quiet panic=-1 mitigations=off cryptomgr.notests=1 noisapnp")
+if(CMAKE_CROSSCOMPILING)
+  # the aarch64 build under qemu-aarch64 (issue 7): one real boot with the JIT to BOOT-OK, cpu-int's RESULT and the
+  # ACPI power-off (~80 s on the development machine: a JIT running under a JIT); the rest is the x86_64 build's.
+  # -icount 3: device time from the instruction count. On host time, with the host this slow, Linux once idled
+  # with no timer armed ("nothing can wake it") — an open bug of the host-time device model under heavy lag.
+  if(GUESTKIT_FOUND)
+    add_test(NAME linux_guestkit_cross_jit
+      COMMAND sh ${LINUX_DIR}/guestkit-run.sh ${GUESTKIT_OUT} "cpu-int" -- ${PCJIT_EXE} -m 256 -serial stdio
+              -no-reboot -accel jit -icount 3 -kernel ${GUESTKIT_OUT}/vmlinuz-686 -initrd ${GUESTKIT_OUT}/initrd.gz
+              -append "${GK_APPEND} gk.only=cpu-int")
+    set_tests_properties(linux_guestkit_cross_jit PROPERTIES TIMEOUT 900 LABELS linux FIXTURES_REQUIRED guestkit)
+  endif()
+  return()
+endif()
 set(GK_DISK -drive file=${GUESTKIT_OUT}/disk64.img,if=ide,format=raw,snapshot=on)
 if(GUESTKIT_FOUND)
   set(run sh ${LINUX_DIR}/guestkit-run.sh ${GUESTKIT_OUT})
