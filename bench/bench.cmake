@@ -21,7 +21,7 @@ add_custom_target(bench_programs ALL DEPENDS ${BENCH_BINS})
 # the host, the disk image, one pcjit and one QEMU run at the smallest scale), for correctness only: it fails when
 # an answer differs from the native one or a run fails, never because of speed; exit 77 (skipped) when Debian's
 # archive cannot be reached to build the guest.
-if(TARGET pcjit)
+if(TARGET pcjit AND NOT CMAKE_CROSSCOMPILING)   # the bench times the host build of pcjit
   find_program(BENCH_QEMU qemu-system-i386)
   set(bench_noqemu)
   if(NOT BENCH_QEMU)
