@@ -234,3 +234,11 @@ const char *harness_stop_name(ExecStop s)
     }
     return "?";
 }
+
+void irq_sink_set(void *opaque, int line, int level)
+{
+    IrqSink *s = opaque;
+    if (level && !s->level[line])
+        s->rises[line]++;
+    s->level[line] = level;
+}

@@ -55,4 +55,9 @@ void harness_set_eflags(Harness *h, uint32_t value);
 ExecStop harness_run(Harness *h, uint64_t max_insns);
 const char *harness_stop_name(ExecStop s);
 
+/* A fake interrupt controller for device tests: each line's level and how many rising edges it saw (IRQ lines
+ * 0-15; pass irq_sink_set with an IrqSink as the IrqLine handler). */
+typedef struct IrqSink { int level[16], rises[16]; } IrqSink;
+void irq_sink_set(void *opaque, int line, int level);
+
 #endif

@@ -24,22 +24,9 @@
 
 /* ---- scaffolding ---- */
 
-typedef struct Sink {
-    int level[16];
-    int rises[16];
-} Sink;
-
-static void sink_set(void *opaque, int line, int level)
-{
-    Sink *s = opaque;
-    if (level && !s->level[line])
-        s->rises[line]++;
-    s->level[line] = level;
-}
-
 static Machine m;
 static Clock clk;
-static Sink sink;
+static IrqSink sink;
 
 static void setup(void)
 {
@@ -312,7 +299,7 @@ static I8254 pit;
 
 static void pit_setup(void)
 {
-    i8254_init(&pit, &clk, irq_line(sink_set, &sink, 0));
+    i8254_init(&pit, &clk, irq_line(irq_sink_set, &sink, 0));
     ck_assert_int_eq(i8254_attach(&pit, &m), 0);
 }
 
@@ -470,7 +457,7 @@ static void cmos_write(uint8_t idx, uint8_t v) { outb(0x70, idx); outb(0x71, v);
 
 static void rtc_setup(void)
 {
-    mc146818_init(&rtc, &clk, irq_line(sink_set, &sink, 8), EPOCH_LEAP);
+    mc146818_init(&rtc, &clk, irq_line(irq_sink_set, &sink, 8), EPOCH_LEAP);
     ck_assert_int_eq(mc146818_attach(&rtc, &m), 0);
 }
 
@@ -588,7 +575,7 @@ static void uart_setup(void)
 {
     uart_out = tmpfile();
     ck_assert_ptr_nonnull(uart_out);
-    uart16550_init(&uart, &clk, irq_line(sink_set, &sink, 4), uart_out);
+    uart16550_init(&uart, &clk, irq_line(irq_sink_set, &sink, 4), uart_out);
     ck_assert_int_eq(uart16550_attach(&uart, &m, 0x3f8), 0);
 }
 
@@ -687,8 +674,8 @@ static I8042 kbc;
 
 static void kbc_setup(void)
 {
-    i8042_init(&kbc, irq_line(sink_set, &sink, 1), irq_line(sink_set, &sink, 12), irq_line(sink_set, &sink, 2),
-               irq_line(sink_set, &sink, 3));
+    i8042_init(&kbc, irq_line(irq_sink_set, &sink, 1), irq_line(irq_sink_set, &sink, 12), irq_line(irq_sink_set, &sink, 2),
+               irq_line(irq_sink_set, &sink, 3));
     ck_assert_int_eq(i8042_attach(&kbc, &m), 0);
 }
 
@@ -786,8 +773,8 @@ START_TEST(test_kbc_a20_reset_port92)
     outb(0x60, 0x02);                           /* output port bit 0 low: reset too */
     ck_assert_int_eq(sink.rises[3], 2);
     Port92 p92;
-    Sink s92 = { 0 };
-    port92_init(&p92, irq_line(sink_set, &s92, 0), irq_line(sink_set, &s92, 1));
+    IrqSink s92 = { 0 };
+    port92_init(&p92, irq_line(irq_sink_set, &s92, 0), irq_line(irq_sink_set, &s92, 1));
     ck_assert_int_eq(port92_attach(&p92, &m), 0);
     ck_assert_int_eq(inb(0x92), 0x00);
     outb(0x92, 0x02);
@@ -823,7 +810,7 @@ START_TEST(test_save_load)
     rtc_setup();
     uart_setup();
     kbc_setup();
-    port92_init(&p92, irq_line(sink_set, &sink, 5), irq_line(sink_set, &sink, 6));
+    port92_init(&p92, irq_line(irq_sink_set, &sink, 5), irq_line(irq_sink_set, &sink, 6));
     ck_assert_int_eq(port92_attach(&p92, &m), 0);
     outb(0x43, 0x34); outb(0x40, 0x10); outb(0x40, 0x20);
     cmos_write(0x40, 0x12);

@@ -7,6 +7,7 @@
  * interrupt/active/error bits, short and long tables, PRD and data addresses outside RAM, DMA writes landing in the
  * image and reporting the RAM they changed), and a hostile-guest storm on every port. */
 #include <check.h>
+#include "harness.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,19 +20,9 @@
 #include "blockdev.h"
 #include "device.h"
 
-typedef struct Sink { int level[16], rises[16]; } Sink;
-
-static void sink_set(void *opaque, int line, int level)
-{
-    Sink *s = opaque;
-    if (level && !s->level[line])
-        s->rises[line]++;
-    s->level[line] = level;
-}
-
 static Machine m;
 static Clock clk;
-static Sink sink;
+static IrqSink sink;
 static PciBus pbus;
 static I440fx chipset;
 static PiixIde ide;
@@ -97,7 +88,7 @@ static void board(uint64_t n, bool readonly, bool snapshot)
     ck_assert_int_eq(pci_bus_attach(&pbus), 0);
     i440fx_init(&chipset);
     ck_assert_int_eq(i440fx_attach(&chipset, &pbus), 0);
-    piix_ide_init(&ide, &m, &clk, irq_line(sink_set, &sink, 14), irq_line(sink_set, &sink, 15));
+    piix_ide_init(&ide, &m, &clk, irq_line(irq_sink_set, &sink, 14), irq_line(irq_sink_set, &sink, 15));
     ck_assert_int_eq(piix_ide_attach(&ide, &pbus), 0);
     if (n) {
         char err[256];

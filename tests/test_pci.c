@@ -33,15 +33,7 @@ static void tdev_mem_write(void *opaque, uint32_t addr, uint32_t val, int size)
     tdev_mem_last = addr << 16 | val;
 }
 
-typedef struct Sink { int level[16], rises[16]; } Sink;
-static Sink sink;
-static void sink_set(void *opaque, int line, int level)
-{
-    Sink *k = opaque;
-    if (level && !k->level[line])
-        k->rises[line]++;
-    k->level[line] = level;
-}
+static IrqSink sink;
 
 static void setup(void)
 {
@@ -52,8 +44,8 @@ static void setup(void)
     i440fx_init(&chipset);
     ck_assert_int_eq(i440fx_attach(&chipset, &pbus), 0);
     for (int n = 0; n < 16; n++)
-        chipset.isa_irq[n] = irq_line(sink_set, &sink, n);
-    chipset.reset = irq_line(sink_set, &sink, 0);
+        chipset.isa_irq[n] = irq_line(irq_sink_set, &sink, n);
+    chipset.reset = irq_line(irq_sink_set, &sink, 0);
     pci_device_init(&tdev, 0x1234, 0x5678, 0x03, 0x020000, 0);    /* "Ethernet controller" at 00:05.0 */
     tdev.config[PCI_INTERRUPT_PIN] = 1;
     pci_device_set_bar(&tdev, 0, true, 0x20, tdev_io_read, tdev_io_write, NULL, "tdev-io");

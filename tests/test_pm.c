@@ -4,6 +4,7 @@
  * TMR_EN is set, write-1-to-clear, the power button, SLP_EN with SLP_TYP 0 powering off (exit code 0) while other
  * sleep types do not, APM control entering/leaving ACPI mode, and access widths. */
 #include <check.h>
+#include "harness.h"
 #include <stdlib.h>
 #include <string.h>
 #include "bus.h"
@@ -12,19 +13,9 @@
 #include "i440fx.h"
 #include "piix4_pm.h"
 
-typedef struct Sink { int level[16], rises[16]; } Sink;
-
-static void sink_set(void *opaque, int line, int level)
-{
-    Sink *s = opaque;
-    if (level && !s->level[line])
-        s->rises[line]++;
-    s->level[line] = level;
-}
-
 static Machine m;
 static Clock clk;
-static Sink sink;
+static IrqSink sink;
 static PciBus pbus;
 static I440fx chipset;
 static Piix4Pm pm;
@@ -55,7 +46,7 @@ static void setup(void)
     ck_assert_int_eq(pci_bus_attach(&pbus), 0);
     i440fx_init(&chipset);
     ck_assert_int_eq(i440fx_attach(&chipset, &pbus), 0);
-    piix4_pm_init(&pm, &m, &clk, irq_line(sink_set, &sink, 9));
+    piix4_pm_init(&pm, &m, &clk, irq_line(irq_sink_set, &sink, 9));
     ck_assert_int_eq(piix4_pm_attach(&pm, &pbus), 0);
     piix4_pm_reset(&pm);
     cfg_write(PIIX4_PMBA, 0x0601, 4);                   /* what the firmware writes */
