@@ -362,13 +362,18 @@ static void jit_compile(TB *tb)
  * destination in the slot's cross-page cache (TB.xjmp), and remembers a dynamic exit's destination as the block's
  * hint (TB.ind_hint); both with the TLB generation, which generated code compares before following them. Never raises, never translates, never writes the code buffer: no host
  * self-modifying-code stalls on this path. */
+/* The cached, compiled block at the current CS:EIP, or NULL (the loop must translate or compile it). */
+static TB *jit_next_compiled(CpuState *env)
+{
+    TB *tb = env->tbs ? tb_lookup(env, env->t[G_EIP], env->seg[SEG_CS].base, env->hflags) : NULL;
+    return tb && jit_code_valid(tb) ? tb : NULL;
+}
+
 TB *jit_chain_lookup(CpuState *env, TB *from, int slot)
 {
     exec_stats.chain_lookups++;
-    if (!env->tbs)
-        return NULL;
-    TB *tb = tb_lookup(env, env->t[G_EIP], env->seg[SEG_CS].base, env->hflags);
-    if (!tb || !jit_code_valid(tb))
+    TB *tb = jit_next_compiled(env);
+    if (!tb)
         return NULL;
     if (slot < 0) {
         from->ind_hint = tb;
@@ -404,8 +409,7 @@ TB *jit_event_lookup(CpuState *env, TB *from, int reason)
      * ends it after one block (a line raised later sets exit_request, which every chained transition checks) */
     env->hflags &= ~HF_INHIBIT_IRQ;
     mmu_sync_checks(env);
-    TB *tb = tb_lookup(env, env->t[G_EIP], env->seg[SEG_CS].base, env->hflags);
-    return tb && jit_code_valid(tb) ? tb : NULL;
+    return jit_next_compiled(env);
 }
 
 TB *jit_run_tb(CpuState *env, TB *tb)
